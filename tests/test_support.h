@@ -1,0 +1,19 @@
+// Paths every test uses. ../shared sits beside the checkout (CI and developers alike); the
+// environment variable PTBENCH_SHARED overrides it.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace ptbench::testing {
+
+std::filesystem::path source_dir();
+std::filesystem::path shared_dir();
+std::filesystem::path golden_dir();
+std::filesystem::path fixtures_dir();
+// The built ptbench executable.
+std::filesystem::path ptbench_binary();
+// A fresh empty temporary folder, removed when the process exits.
+std::filesystem::path temp_dir(const std::string& name);
+
+}  // namespace ptbench::testing
