@@ -95,3 +95,18 @@ LoadedBackbone load_backbone(const std::filesystem::path& dir, const std::filesy
 }
 
 }  // namespace ptbench
+
+namespace ptbench {
+nlohmann::json BackboneGeometry::to_json() const {
+  return {{"arch", arch},
+          {"kind", kind == BackboneKind::encoder ? "encoder" : "encoder-decoder"},
+          {"layers", layers},
+          {"decoder_layers", decoder_layers},
+          {"hidden", hidden},
+          {"heads", heads},
+          {"head_dim", head_dim},
+          {"intermediate", intermediate},
+          {"vocab", vocab},
+          {"max_positions", max_positions}};
+}
+}  // namespace ptbench

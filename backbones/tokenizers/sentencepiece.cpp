@@ -3,13 +3,13 @@
 // <extra_id_0..99> with ids counting down from the top (extra_id_0 = vocab_size - 1), appends
 // </s> to every sequence, and keeps </s>, <pad>, <unk> and the sentinels whole when the text
 // spells them.
-#include <sentencepiece_processor.h>
 
 #include <algorithm>
 #include <charconv>
 #include <unordered_set>
 
 #include "backbones/tokenizers/text_utils.h"
+#include "backbones/tokenizers/spm_backend.h"
 #include "backbones/tokenizers/tokenizer.h"
 #include "common/error.h"
 
@@ -60,7 +60,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   }
 
   fs::path model_path_;
-  sentencepiece::SentencePieceProcessor processor_;
+  std::unique_ptr<SpmBackend> processor_;
   int piece_count_ = 0;
   SpecialTokens special_;
   std::unordered_set<std::int64_t> all_special_ids_;
@@ -71,10 +71,8 @@ class SentencePieceTokenizer final : public Tokenizer {
 SentencePieceTokenizer::SentencePieceTokenizer(const fs::path& spiece_model)
     : model_path_(spiece_model) {
   if (!fs::exists(spiece_model)) fail("cannot read ", spiece_model.string(), ": no such file");
-  const auto status = processor_.Load(spiece_model.string());
-  if (!status.ok())
-    fail(spiece_model.string(), ": not a SentencePiece model (", status.ToString(), ")");
-  piece_count_ = processor_.GetPieceSize();
+  processor_ = load_spm_backend(spiece_model);
+  piece_count_ = processor_->piece_size();
 
   special_.eos = token_to_id("</s>");
   special_.unk = token_to_id("<unk>");
@@ -108,7 +106,7 @@ std::int64_t SentencePieceTokenizer::token_to_id(std::string_view token) const {
       return static_cast<std::int64_t>(vocab_size()) - number - 1;
     }
   }
-  return processor_.PieceToId(token);
+  return processor_->piece_to_id(token);
 }
 
 void SentencePieceTokenizer::tokenize_pieces(std::string_view text, bool /*is_split_into_words*/,
@@ -117,7 +115,8 @@ void SentencePieceTokenizer::tokenize_pieces(std::string_view text, bool /*is_sp
   // any text (SentencePiece gives it its "▁").
   std::vector<detail::SpecialTokenSplitter::Chunk> chunks;
   splitter_.split(text, chunks);
-  sentencepiece::ImmutableSentencePieceText encoded;
+  std::vector<SpmPiece> encoded;
+  std::string error;
   for (const auto& chunk : chunks) {
     if (chunk.special >= 0) {
       const auto& special = splitter_.specials()[static_cast<std::size_t>(chunk.special)];
@@ -126,23 +125,19 @@ void SentencePieceTokenizer::tokenize_pieces(std::string_view text, bool /*is_sp
       continue;
     }
     const std::string_view piece_text = text.substr(chunk.begin, chunk.end - chunk.begin);
-    const auto status = processor_.Encode(piece_text, encoded.mutable_proto());
-    if (!status.ok()) {
-      fail(model_path_.string(), ": SentencePiece cannot encode the text (", status.ToString(),
-           ")");
+    if (!processor_->encode(piece_text, encoded, error)) {
+      fail(model_path_.string(), ": SentencePiece cannot encode the text (", error, ")");
     }
-    const std::size_t count = encoded.pieces_size();
-    for (std::size_t i = 0; i < count; ++i) {
-      const auto piece = encoded.pieces(static_cast<int>(i));
+    for (const SpmPiece& piece : encoded) {
       // begin/end are byte offsets into the chunk's original text ("surface"); the "▁" that
       // stands for a preceding space is not part of the word (trim_offsets).
-      std::size_t begin = chunk.begin + piece.begin();
-      const std::size_t end = chunk.begin + piece.end();
+      std::size_t begin = chunk.begin + piece.begin;
+      const std::size_t end = chunk.begin + piece.end;
       const std::size_t trimmed = detail::skip_leading_space(text, begin, end);
       if (trimmed < end) begin = trimmed;
       // Unknown pieces carry their surface text as the piece, as sp.encode(out_type=str) does.
-      out.push_back({static_cast<std::int64_t>(piece.id()), begin, end,
-                     with_tokens ? piece.piece() : std::string()});
+      out.push_back({static_cast<std::int64_t>(piece.id), begin, end,
+                     with_tokens ? piece.piece : std::string()});
     }
   }
 }
@@ -157,7 +152,7 @@ std::vector<std::int64_t> SentencePieceTokenizer::convert_tokens_to_ids(
 
 std::string SentencePieceTokenizer::id_to_token(std::int64_t id) const {
   if (id < 0) fail("token id ", id, " is negative");
-  if (id < piece_count_) return processor_.IdToPiece(static_cast<int>(id));
+  if (id < piece_count_) return processor_->id_to_piece(static_cast<int>(id));
   // T5Tokenizer._convert_id_to_token; ids past the vocabulary (T5 checkpoints have 28 unused
   // embedding rows) come out as "<extra_id_-k>" there too.
   return std::string(kExtraIdPrefix) +
@@ -177,7 +172,7 @@ std::string SentencePieceTokenizer::decode(const std::vector<std::int64_t>& ids,
     std::string token = id_to_token(id);
     if (all_special_tokens_.contains(token)) {
       if (!previous_is_special) text.push_back(' ');
-      text += processor_.DecodePieces(run);
+      text += processor_->decode_pieces(run);
       text += token;
       run.clear();
       previous_is_special = true;
@@ -186,7 +181,7 @@ std::string SentencePieceTokenizer::decode(const std::vector<std::int64_t>& ids,
       previous_is_special = false;
     }
   }
-  text += processor_.DecodePieces(run);
+  text += processor_->decode_pieces(run);
   std::string result(detail::python_strip(text));
   detail::clean_up_tokenization(result);
   return result;

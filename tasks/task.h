@@ -1,0 +1,93 @@
+// The task seam (DESIGN.md section 3, "Task"): a task loads its splits from the original public
+// files, turns examples into batches for the backbone kind, names its head and its metrics, and
+// carries a version that changes whenever its preprocessing or metric changes.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+#include "backbones/backbone.h"
+#include "backbones/heads.h"
+#include "backbones/tokenizers/tokenizer.h"
+#include "tasks/data/common.h"
+
+namespace ptbench {
+
+using data::Split;
+
+struct TaskContext {
+  std::filesystem::path data_dir;
+  const tok::Tokenizer* tokenizer = nullptr;
+  BackboneKind backbone_kind = BackboneKind::encoder;
+  std::int64_t max_seq_length = 128;
+  bool pad_to_max_length = false;  // P-Tuning v2's scripts pad every batch to max_seq_length
+  std::int64_t max_train_examples = 0;  // 0 = all
+  std::int64_t max_eval_examples = 0;   // 0 = all
+};
+
+struct Batch {
+  BackboneInput input;
+  torch::Tensor labels;                    // task-specific layout; -100 = ignored
+  std::vector<std::int64_t> example_ids;   // indices into the split's examples
+  std::int64_t real_tokens = 0;            // tokens that are not padding
+  std::int64_t padded_tokens = 0;          // batch × padded length
+  std::int64_t size() const { return static_cast<std::int64_t>(example_ids.size()); }
+};
+
+class Task {
+ public:
+  virtual ~Task() = default;
+  virtual std::string name() const = 0;
+  virtual int version() const = 0;
+  virtual HeadSpec head() const = 0;
+  // The metric model selection uses (higher is better), e.g. "accuracy".
+  virtual std::string primary_metric() const = 0;
+  // Reads and encodes the splits it needs. Errors name files and lines.
+  virtual void load(const TaskContext& context) = 0;
+  virtual std::int64_t size(Split split) const = 0;
+  // Batches of a split; shuffled when `rng` is given (training), in file order otherwise.
+  virtual std::vector<Batch> batches(Split split, std::int64_t batch_size, std::mt19937_64* rng) const = 0;
+  // Mean training loss of a batch from the head's output.
+  virtual torch::Tensor loss(const torch::Tensor& logits, const Batch& batch) const;
+  // Metrics of a split from the head outputs of its batches (in the order batches() gave them).
+  virtual nlohmann::json evaluate(Split split, const std::vector<Batch>& batches,
+                                  const std::vector<torch::Tensor>& logits) const = 0;
+  // What the run record should know about the data: which files, fallbacks, counts.
+  virtual nlohmann::json data_notes() const { return nlohmann::json::object(); }
+  // The split that selects the model and the one reported (the papers select on dev, report dev).
+  virtual Split selection_split() const { return Split::validation; }
+};
+
+struct TaskEntry {
+  std::string name;
+  std::string summary;
+  std::function<std::unique_ptr<Task>()> make;
+};
+
+const std::vector<TaskEntry>& task_registry();
+std::unique_ptr<Task> make_task(const std::string& name);  // Error listing the known names
+
+// Shared helpers for tasks that encode text with the tokenizer.
+namespace task_util {
+// Stacks encodings into padded [B, L] tensors (pad id from the tokenizer), L = the longest
+// encoding or max_length when pad_to_max_length.
+BackboneInput collate(const std::vector<const tok::Encoding*>& encodings, std::int64_t pad_id,
+                      std::int64_t pad_to_length);
+// Takes the first `limit` items (0 = all).
+template <typename T>
+void limit(std::vector<T>& items, std::int64_t limit) {
+  if (limit > 0 && static_cast<std::int64_t>(items.size()) > limit) items.resize(limit);
+}
+// Index order of a split, shuffled when rng is given.
+std::vector<std::int64_t> order(std::int64_t count, std::mt19937_64* rng);
+}  // namespace task_util
+
+}  // namespace ptbench
