@@ -239,19 +239,33 @@ BackboneOutput EncoderBackboneImpl::forward(const BackboneInput& input, const In
   torch::Tensor hidden;
   std::int64_t prompt_length = 0;
   torch::Tensor words = embed_ids(ids);
-  if (injection.input_prefix.defined() && injection.insertion == PromptInsertion::before_position_embeddings) {
+  // HF numbers an inputs_embeds sequence of `total` positions from the start (RoBERTa:
+  // sequentially from padding_idx + 1, not padding-aware).
+  auto sequential_positions = [&](std::int64_t total) {
+    const std::int64_t first = options_.positions == PositionScheme::absolute ? position_offset
+                                                                              : options_.pad_token_id + 1 + position_offset;
+    return torch::arange(first, first + total, ids.options()).unsqueeze(0).expand({batch, total});
+  };
+  const PromptInsertion insertion = injection.insertion;
+  if (injection.input_prefix.defined() && insertion == PromptInsertion::before_position_embeddings) {
     // PEFT: prompts join the word embeddings and then pass the embedding layer, taking positions
-    // 0..P-1 and token type 0; HF then numbers the whole inputs_embeds sequence from the start
-    // (RoBERTa: sequentially from padding_idx + 1, not padding-aware).
+    // 0..P-1 and token type 0.
     const torch::Tensor& prompts = injection.input_prefix;
     prompt_length = prompts.size(1);
     torch::Tensor embeds = torch::cat({prompts.to(words.dtype()), words}, 1);
-    const std::int64_t total = prompt_length + length;
-    const std::int64_t first = options_.positions == PositionScheme::absolute ? position_offset
-                                                                              : options_.pad_token_id + 1 + position_offset;
-    torch::Tensor positions = torch::arange(first, first + total, ids.options()).unsqueeze(0).expand({batch, total});
     torch::Tensor prompt_types = torch::cat({torch::zeros({batch, prompt_length}, types.options()), types}, 1);
-    hidden = embeddings_->forward(embeds, positions, prompt_types);
+    hidden = embeddings_->forward(embeds, sequential_positions(prompt_length + length), prompt_types);
+  } else if (injection.input_prefix.defined() && insertion == PromptInsertion::after_embeddings_reembedded) {
+    // THUDM/P-tuning-v2 Bert/RobertaPromptForSequenceClassification: embeddings(input_ids,
+    // token_type_ids) first (no past length there), prompts prepended to that output, then the
+    // backbone called with inputs_embeds and no token types: a second pass through the
+    // embedding layer with sequential positions and token type 0 everywhere.
+    const torch::Tensor& prompts = injection.input_prefix;
+    prompt_length = prompts.size(1);
+    torch::Tensor once = embeddings_->forward(words, position_ids_for(ids, mask, 0), types);
+    torch::Tensor embeds = torch::cat({prompts.to(once.dtype()), once}, 1);
+    const std::int64_t total = prompt_length + length;
+    hidden = embeddings_->forward(embeds, sequential_positions(total), torch::zeros({batch, total}, types.options()));
   } else {
     hidden = embeddings_->forward(words, position_ids_for(ids, mask, position_offset), types);
     if (injection.input_prefix.defined()) {

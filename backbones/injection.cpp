@@ -8,6 +8,7 @@ std::string to_string(PromptInsertion insertion) {
   switch (insertion) {
     case PromptInsertion::before_position_embeddings: return "before_position_embeddings";
     case PromptInsertion::after_embeddings: return "after_embeddings";
+    case PromptInsertion::after_embeddings_reembedded: return "after_embeddings_reembedded";
   }
   return "?";
 }
@@ -15,8 +16,9 @@ std::string to_string(PromptInsertion insertion) {
 PromptInsertion parse_prompt_insertion(const std::string& name) {
   if (name == "before_position_embeddings") return PromptInsertion::before_position_embeddings;
   if (name == "after_embeddings") return PromptInsertion::after_embeddings;
+  if (name == "after_embeddings_reembedded") return PromptInsertion::after_embeddings_reembedded;
   fail("unknown prompt insertion point '", name,
-       "' (known: before_position_embeddings, after_embeddings)");
+       "' (known: before_position_embeddings, after_embeddings, after_embeddings_reembedded)");
 }
 
 bool Injection::empty() const {

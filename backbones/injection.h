@@ -17,9 +17,19 @@ enum class PromptInsertion {
   // embedding layer, so they take positions 0..P-1, token type 0 and the embedding LayerNorm;
   // the real tokens get positions P..P+L-1.
   before_position_embeddings,
-  // The P-Tuning v2 repository's prompt baseline: the prompts are concatenated after the
-  // embedding layer (no position, no type, no LayerNorm); real tokens keep positions 0..L-1.
+  // The prompts are concatenated with the embedding layer's output (no position, no type, no
+  // LayerNorm for them); real tokens keep positions 0..L-1 and pass the embedding layer once.
   after_embeddings,
+  // What the P-Tuning v2 repository's prompt baseline really runs (THUDM/P-tuning-v2
+  // model/sequence_classification.py, Bert/RobertaPromptForSequenceClassification): the real
+  // tokens first pass the whole embedding layer (word + position 0..L-1 (RoBERTa: padding-aware)
+  // + their token types, LayerNorm, dropout); the prompts are concatenated with that output and
+  // the result is handed to BertModel/RobertaModel as inputs_embeds, which passes it through the
+  // embedding layer a second time: every position, prompts included, gets the position
+  // embeddings of the sequence 0..P+L-1 (RoBERTa: padding_idx+1 ... sequentially), token type 0,
+  // LayerNorm and dropout again. So the real tokens get two position embeddings and two
+  // LayerNorms, and the prompts one of each.
+  after_embeddings_reembedded,
 };
 
 std::string to_string(PromptInsertion insertion);

@@ -32,6 +32,9 @@ class MethodImpl : public torch::nn::Module {
   virtual Injection inject(const BackboneInput& input, BackboneImpl& backbone) = 0;
   // Extra figures for the run record (e.g. SMoP's per-prompt routing counts); empty by default.
   virtual nlohmann::json run_report() const { return nlohmann::json::object(); }
+  // An extra loss term produced by the last inject() in training mode (SMoP's load-balancing
+  // loss), to be added to the task loss before backward; undefined when the method has none.
+  virtual torch::Tensor auxiliary_loss() const { return {}; }
   // Closed-form count of the method's own trainable parameters for a geometry (head excluded),
   // documented per method in the README.
   virtual std::int64_t closed_form_parameters(const BackboneGeometry& geometry) const = 0;

@@ -4,6 +4,10 @@
 #include "harness/config.h"
 #include "methods/full.h"
 #include "methods/method.h"
+#include "methods/prefix.h"
+#include "methods/prompt.h"
+#include "methods/ptuning.h"
+#include "methods/smop.h"
 
 namespace ptbench {
 
@@ -26,6 +30,13 @@ MethodEntry entry(const std::string& name, const std::string& summary) {
 std::vector<MethodEntry> build_registry() {
   std::vector<MethodEntry> entries = {
       entry<FullOptions, FullImpl>("full", "full fine-tuning: every backbone parameter and the head train"),
+      entry<PromptOptions, PromptImpl>("prompt",
+                                       "prompt tuning (Lester et al. 2021): P soft tokens prepended to the input"),
+      entry<PTuningOptions, PTuningImpl>("ptuning",
+                                         "P-Tuning v1: soft tokens from a trainable LSTM or MLP prompt encoder"),
+      entry<PrefixOptions, PrefixImpl>("prefix",
+                                       "P-Tuning v2 deep prefix tuning: trainable key/value prefixes in every layer"),
+      entry<SmopOptions, SmopImpl>("smop", "SMoP: a router picks one of k short soft prompts per example"),
   };
   for (std::size_t i = 0; i < entries.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
