@@ -54,6 +54,7 @@ nlohmann::json run_bench(const BenchOptions& options) {
     optimizer.zero_grad();
     torch::Tensor logits = model->forward(input);
     torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+    if (torch::Tensor auxiliary = model->method->auxiliary_loss(); auxiliary.defined()) loss = loss + auxiliary;
     loss.backward();
     optimizer.step();
   };

@@ -250,6 +250,8 @@ TrainOutcome train_run(const RunSpec& spec, const fs::path& out_dir) {
         optimizer.zero_grad();
         torch::Tensor logits = model->forward(batch.input);
         torch::Tensor loss = task.loss(logits, batch);
+        // Method-specific training terms (SMoP's router load-balancing loss) join the task loss.
+        if (torch::Tensor auxiliary = model->method->auxiliary_loss(); auxiliary.defined()) loss = loss + auxiliary;
         loss.backward();
         if (spec.train.max_grad_norm > 0) {
           torch::nn::utils::clip_grad_norm_(model->trainable_parameters(), spec.train.max_grad_norm);
