@@ -1,5 +1,8 @@
-// Sentence(-pair) classification: RTE, CB, BoolQ (encoder: [CLS] a [SEP] b [SEP] with
-// longest_first truncation, as the P-Tuning v2 code's tokenizer call does).
+// Sentence(-pair) classification on the pooled output: RTE, CB, BoolQ, WiC, WSC, and the two
+// SuperGLUE tasks that the P-Tuning v2 code also casts as one binary decision per row —
+// MultiRC (one row per answer option) and ReCoRD (one row per candidate entity of a query).
+// Encoder input: [CLS] a [SEP] (b [SEP]) with longest_first truncation at max_seq_length, as the
+// P-Tuning v2 code's tokenizer call (truncation=True) does.
 #pragma once
 
 #include <functional>
@@ -13,20 +16,44 @@ namespace ptbench {
 
 struct PairExample {
   std::string text_a;
-  std::string text_b;
-  std::int64_t label = -1;  // -1 = unlabelled (test files)
+  std::optional<std::string> text_b;  // none: a single-sequence input
+  std::int64_t label = -1;            // -1 = unlabelled (test files)
+  // Rows that a metric scores together: MultiRC (paragraph idx, question idx), ReCoRD
+  // (passage idx, query idx). Unused by the other tasks.
+  std::int64_t group = 0;
+  std::int64_t subgroup = 0;
+  std::string candidate;  // ReCoRD: the entity this row puts in place of @placeholder
+};
+
+// ReCoRD: one query with its gold answer texts. Every query of the split is listed, so a query
+// whose passage has no candidate entity still counts (as a miss) instead of vanishing.
+struct CandidateQuery {
+  std::int64_t group = 0;
+  std::int64_t subgroup = 0;
+  std::vector<std::string> answers;
+};
+
+struct PairSplit {
+  std::vector<PairExample> examples;
+  std::vector<CandidateQuery> queries;  // ReCoRD only
+};
+
+enum class PairMetric {
+  accuracy,  // "accuracy"
+  macro_f1,  // "macro_f1": sklearn f1_score(average="macro") (the SuperGLUE CB F1)
+  multirc,   // "f1a", "exact_match", "macro_f1" (SMoP), "f1m", "accuracy" over answer options
+  record,    // "f1", "exact_match": per query the candidate with the highest class-1 logit
 };
 
 struct PairTaskDefinition {
   std::string name;
   int version = 1;
-  std::vector<std::string> labels;                 // label names by id
-  std::vector<std::string> metrics{"accuracy"};    // "accuracy", "macro_f1"
+  std::vector<std::string> labels;                       // label names by id
+  std::vector<PairMetric> metrics{PairMetric::accuracy};
   std::string primary_metric = "accuracy";
-  // Loads a split as pair examples; `notes` receives data remarks for the record.
-  std::function<std::vector<PairExample>(const std::filesystem::path& data_dir, Split split,
-                                         nlohmann::json& notes)>
-      load;
+  // Loads a split as rows, keeping at most `limit` examples in the task's own unit (rows; for
+  // ReCoRD queries) when limit > 0. `notes` receives data remarks for the run record.
+  std::function<PairSplit(const TaskContext& context, Split split, std::int64_t limit, nlohmann::json& notes)> load;
 };
 
 class PairClassificationTask : public Task {
@@ -46,7 +73,8 @@ class PairClassificationTask : public Task {
  private:
   struct Encoded {
     std::vector<tok::Encoding> encodings;
-    std::vector<std::int64_t> labels;
+    std::vector<PairExample> examples;  // texts dropped after encoding
+    std::vector<CandidateQuery> queries;
   };
   const Encoded& split_data(Split split) const;
 

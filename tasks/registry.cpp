@@ -2,35 +2,39 @@
 
 #include "common/error.h"
 #include "harness/config.h"
-#include "tasks/data/superglue.h"
-#include "tasks/pair_classification.h"
+#include "tasks/ner.h"
+#include "tasks/qa.h"
+#include "tasks/srl.h"
+#include "tasks/superglue.h"
 #include "tasks/task.h"
 
 namespace ptbench {
 
 namespace {
 
-// RTE (SuperGLUE): premise/hypothesis, entailment = 0, not_entailment = 1 (HF super_glue ids).
-std::unique_ptr<Task> make_rte() {
-  PairTaskDefinition definition;
-  definition.name = "rte";
-  definition.version = 1;
-  definition.labels = {"entailment", "not_entailment"};
-  definition.load = [](const std::filesystem::path& data_dir, Split split, nlohmann::json& notes) {
-    std::vector<PairExample> examples;
-    for (const data::RteExample& e : data::load_rte(data_dir, split)) {
-      examples.push_back({e.premise, e.hypothesis, e.label ? static_cast<std::int64_t>(*e.label) : -1});
-    }
-    notes["files"][std::string(data::split_name(split))] =
-        data::superglue_split_path(data_dir, data::SuperGlueTask::rte, split).string();
-    return examples;
-  };
-  return std::make_unique<PairClassificationTask>(definition);
-}
-
+// One explicit list (DESIGN.md section 6): name, one-line summary, factory. tasks/README.md
+// describes every entry (files, source, metric, what the papers report).
 std::vector<TaskEntry> build_registry() {
   std::vector<TaskEntry> entries = {
-      {"rte", "SuperGLUE RTE: two-way textual entailment, accuracy", make_rte},
+      // SuperGLUE (tasks/superglue.h)
+      {"boolq", "SuperGLUE BoolQ: yes/no question over a passage, accuracy", make_boolq_task},
+      {"cb", "SuperGLUE CommitmentBank: three-way entailment, accuracy and macro F1", make_cb_task},
+      {"copa", "SuperGLUE COPA: choice of plausible alternative (multiple choice), accuracy", make_copa_task},
+      {"multirc", "SuperGLUE MultiRC: answer-option classification, F1a, EM, macro F1, F1m", make_multirc_task},
+      {"record", "SuperGLUE ReCoRD: cloze entity ranking, max-over-gold F1 and EM", make_record_task},
+      {"rte", "SuperGLUE RTE: two-way textual entailment, accuracy", make_rte_task},
+      {"wic", "SuperGLUE WiC: word sense in two contexts, accuracy", make_wic_task},
+      {"wsc", "SuperGLUE WSC: pronoun coreference, accuracy", make_wsc_task},
+      // Named-entity recognition (tasks/ner.h)
+      {"conll03", "CoNLL-2003 English NER: seqeval entity micro F1", make_conll03_task},
+      {"conll04", "CoNLL-2004 entities (SpERT json): seqeval entity micro F1", make_conll04_task},
+      {"ontonotes", "OntoNotes 5.0 NER (CoNLL-2012 files): seqeval entity micro F1", make_ontonotes_task},
+      // Extractive question answering (tasks/qa.h)
+      {"squad", "SQuAD 1.1: extractive QA, official exact match and F1", make_squad_task},
+      {"squad_v2", "SQuAD 2.0: extractive QA with unanswerable questions, official exact and F1", make_squad_v2_task},
+      // Semantic role labelling (tasks/srl.h)
+      {"conll05", "CoNLL-2005 SRL: BIO argument tagging per predicate, seqeval F1 and srl-eval F1", make_conll05_task},
+      {"conll12", "CoNLL-2012 SRL: BIO argument tagging per predicate, seqeval F1 and srl-eval F1", make_conll12_task},
   };
   for (std::size_t i = 0; i < entries.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "common/error.h"
+
 namespace ptbench {
 
 torch::Tensor Task::loss(const torch::Tensor& logits, const Batch& batch) const {
@@ -54,6 +56,18 @@ std::vector<std::int64_t> order(std::int64_t count, std::mt19937_64* rng) {
     }
   }
   return indices;
+}
+
+void require_encoder(const TaskContext& context, const std::string& task) {
+  if (!context.tokenizer) fail("task ", task, " needs a tokenizer");
+  if (context.backbone_kind != BackboneKind::encoder) {
+    fail("task ", task, " builds encoder inputs only; it has no text-to-text format for encoder-decoder backbones yet");
+  }
+}
+
+std::int64_t pad_id(const tok::Tokenizer& tokenizer) {
+  const std::int64_t pad = tokenizer.special_tokens().pad;
+  return pad < 0 ? 0 : pad;
 }
 
 }  // namespace task_util

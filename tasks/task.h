@@ -29,8 +29,17 @@ struct TaskContext {
   BackboneKind backbone_kind = BackboneKind::encoder;
   std::int64_t max_seq_length = 128;
   bool pad_to_max_length = false;  // P-Tuning v2's scripts pad every batch to max_seq_length
-  std::int64_t max_train_examples = 0;  // 0 = all
+  std::int64_t max_train_examples = 0;  // 0 = all (questions for QA and ReCoRD, sentences for tagging)
   std::int64_t max_eval_examples = 0;   // 0 = all
+  // Extractive QA (tasks/qa.h); defaults are P-Tuning v2's (arguments.py QuestionAnwseringArguments,
+  // run_script/run_squad*_roberta.sh) and Hugging Face run_qa.py's.
+  std::int64_t doc_stride = 128;            // tokens shared by consecutive context windows
+  std::int64_t n_best_size = 20;            // start and end candidates searched per window
+  std::int64_t max_answer_length = 30;      // longest answer span, in tokens
+  double null_score_diff_threshold = 0.0;   // SQuAD 2.0: answer "" when null score − best span score > this
+  // SuperGLUE WiC / WSC input template of the P-Tuning v2 code (`--template_id`): -1 = what its
+  // run scripts used (WiC: 1 with BERT, 0 with RoBERTa; WSC: 0). tasks/superglue.h spells them out.
+  int template_id = -1;
 };
 
 struct Batch {
@@ -88,6 +97,11 @@ void limit(std::vector<T>& items, std::int64_t limit) {
 }
 // Index order of a split, shuffled when rng is given.
 std::vector<std::int64_t> order(std::int64_t count, std::mt19937_64* rng);
+// Fails unless the backbone is an encoder: the tasks here build encoder inputs only (the
+// text-to-text formats for encoder-decoder backbones are a separate seam).
+void require_encoder(const TaskContext& context, const std::string& task);
+// The tokenizer's pad id (0 when it has none).
+std::int64_t pad_id(const tok::Tokenizer& tokenizer);
 }  // namespace task_util
 
 }  // namespace ptbench

@@ -121,7 +121,7 @@ TEST(CliErrors, UnknownSetKeyNamesNearest) {
   CommandResult result = run_ptbench("train --backbone " + seqcls() + " --task rte --set train.learning_rat=1e-3");
   expect_user_error(result, {"unknown key 'train.learning_rat'"});
   CommandResult typo = run_ptbench("train --backbone " + seqcls() + " --task rte --set train.epoch=2");
-  expect_user_error(typo, {"'epoch'", "did you mean 'epochs'"});
+  expect_user_error(typo, {"'train.epoch'", "did you mean 'epochs'"});
 }
 
 TEST(CliErrors, UnknownTaskAndMethod) {

@@ -397,8 +397,8 @@ TEST(DataConll, OntonotesFixtures) {
   const fs::path one = ontonotes_split_dir(fixture_data(), Split::train) /
                        "data/english/annotations/nw/fixture/00/fixture_0001.gold_conll";
   EXPECT_EQ(read_ontonotes_ner(one).size(), 2u);
-  expect_error([] { load_ontonotes_ner(fixture_data(), Split::validation); },
-               {"conll-2012/v4/data/development", "LDC2013T19", "--data-dir"});
+  expect_error([] { load_ontonotes_ner(fixture_data(), Split::test); },
+               {"conll-2012/v4/data/test", "LDC2013T19", "--data-dir"});
 }
 
 TEST(DataConll, MalformedInputsNameFileAndLine) {
