@@ -18,7 +18,7 @@ struct BenchOptions {
   std::int64_t batch = 16;
   std::int64_t seq = 128;
   std::int64_t num_labels = 2;     // sequence-classification head size
-  std::int64_t warmup_steps = 2;   // untimed steps first (allocation, thread start-up)
+  std::int64_t warmup_steps = 5;   // untimed steps first: the heap grows (first-touch page faults) for ~4 steps
   std::int64_t steps = 5;          // timed training steps
   std::int64_t infer_batches = 5;  // timed inference batches
   std::int64_t gemm_size = 2048;   // n of the n×n×n fp32 GEMM measured (0 skips)
