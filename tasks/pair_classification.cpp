@@ -67,17 +67,14 @@ std::int64_t PairClassificationTask::size(Split split) const {
 }
 
 std::vector<Batch> PairClassificationTask::batches(Split split, std::int64_t batch_size, std::mt19937_64* rng) const {
-  TORCH_CHECK(batch_size > 0, "batch size must be positive, got ", batch_size);
   const Encoded& data = split_data(split);
-  const std::vector<std::int64_t> order = task_util::order(static_cast<std::int64_t>(data.examples.size()), rng);
+  const std::vector<std::vector<std::int64_t>> groups = task_util::batch_groups(static_cast<std::int64_t>(data.examples.size()), batch_size, rng);
   std::vector<Batch> result;
-  for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(batch_size)) {
+  for (const std::vector<std::int64_t>& group : groups) {
     Batch batch;
     std::vector<const tok::Encoding*> encodings;
     std::vector<std::int64_t> labels;
-    const std::size_t stop = std::min(order.size(), start + static_cast<std::size_t>(batch_size));
-    for (std::size_t i = start; i < stop; ++i) {
-      const std::int64_t id = order[i];
+    for (const std::int64_t id : group) {
       batch.example_ids.push_back(id);
       encodings.push_back(&data.encodings[id]);
       labels.push_back(data.examples[id].label < 0 ? -100 : data.examples[id].label);

@@ -302,18 +302,16 @@ const std::vector<data::SquadExample>& SquadTask::examples(Split split) const { 
 std::int64_t SquadTask::size(Split split) const { return static_cast<std::int64_t>(split_data(split).features.size()); }
 
 std::vector<Batch> SquadTask::batches(Split split, std::int64_t batch_size, std::mt19937_64* rng) const {
-  TORCH_CHECK(batch_size > 0, "batch size must be positive, got ", batch_size);
   const SplitData& data = split_data(split);
-  const std::vector<std::int64_t> order = task_util::order(static_cast<std::int64_t>(data.features.size()), rng);
+  const std::vector<std::vector<std::int64_t>> groups = task_util::batch_groups(static_cast<std::int64_t>(data.features.size()), batch_size, rng);
   std::vector<Batch> result;
-  for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(batch_size)) {
+  for (const std::vector<std::int64_t>& group : groups) {
     Batch batch;
     std::vector<const tok::Encoding*> encodings;
     std::vector<std::int64_t> positions;
-    const std::size_t stop = std::min(order.size(), start + static_cast<std::size_t>(batch_size));
-    for (std::size_t i = start; i < stop; ++i) {
-      const Feature& feature = data.features[order[i]];
-      batch.example_ids.push_back(order[i]);
+    for (const std::int64_t id : group) {
+      const Feature& feature = data.features[id];
+      batch.example_ids.push_back(id);
       encodings.push_back(&feature.encoding);
       positions.push_back(feature.start_position);
       positions.push_back(feature.end_position);

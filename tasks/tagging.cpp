@@ -179,17 +179,15 @@ std::int64_t TokenTaggingTask::size(Split split) const {
 }
 
 std::vector<Batch> TokenTaggingTask::batches(Split split, std::int64_t batch_size, std::mt19937_64* rng) const {
-  TORCH_CHECK(batch_size > 0, "batch size must be positive, got ", batch_size);
   const SplitData& data = split_data(split);
-  const std::vector<std::int64_t> order = task_util::order(static_cast<std::int64_t>(data.windows.size()), rng);
+  const std::vector<std::vector<std::int64_t>> groups = task_util::batch_groups(static_cast<std::int64_t>(data.windows.size()), batch_size, rng);
   std::vector<Batch> result;
-  for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(batch_size)) {
+  for (const std::vector<std::int64_t>& group : groups) {
     Batch batch;
     std::vector<const tok::Encoding*> encodings;
-    const std::size_t stop = std::min(order.size(), start + static_cast<std::size_t>(batch_size));
-    for (std::size_t i = start; i < stop; ++i) {
-      const Window& window = data.windows[order[i]];
-      batch.example_ids.push_back(order[i]);
+    for (const std::int64_t id : group) {
+      const Window& window = data.windows[id];
+      batch.example_ids.push_back(id);
       encodings.push_back(&window.encoding);
       batch.real_tokens += static_cast<std::int64_t>(window.encoding.input_ids.size());
     }

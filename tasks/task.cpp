@@ -70,5 +70,18 @@ std::int64_t pad_id(const tok::Tokenizer& tokenizer) {
   return pad < 0 ? 0 : pad;
 }
 
+std::vector<std::vector<std::int64_t>> batch_groups(std::int64_t count, std::int64_t batch_size,
+                                                    std::mt19937_64* rng) {
+  TORCH_CHECK(batch_size > 0, "batch size must be positive, got ", batch_size);
+  const std::vector<std::int64_t> indices = order(count, rng);
+  std::vector<std::vector<std::int64_t>> groups;
+  for (std::size_t start = 0; start < indices.size(); start += static_cast<std::size_t>(batch_size)) {
+    const std::size_t stop = std::min(indices.size(), start + static_cast<std::size_t>(batch_size));
+    groups.emplace_back(indices.begin() + static_cast<std::ptrdiff_t>(start),
+                        indices.begin() + static_cast<std::ptrdiff_t>(stop));
+  }
+  return groups;
+}
+
 }  // namespace task_util
 }  // namespace ptbench

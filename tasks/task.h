@@ -97,6 +97,9 @@ void limit(std::vector<T>& items, std::int64_t limit) {
 }
 // Index order of a split, shuffled when rng is given.
 std::vector<std::int64_t> order(std::int64_t count, std::mt19937_64* rng);
+// That order cut into consecutive batches of at most batch_size indices (the last may be short).
+std::vector<std::vector<std::int64_t>> batch_groups(std::int64_t count, std::int64_t batch_size,
+                                                    std::mt19937_64* rng);
 // Fails unless the backbone is an encoder: the tasks here build encoder inputs only (the
 // text-to-text formats for encoder-decoder backbones are a separate seam).
 void require_encoder(const TaskContext& context, const std::string& task);
