@@ -13,6 +13,7 @@
 #include "common/files.h"
 #include "common/paths.h"
 #include "harness/bench.h"
+#include "harness/cli.h"
 #include "harness/config.h"
 #include "harness/meters.h"
 #include "harness/run_spec.h"
@@ -214,7 +215,12 @@ int run(int argc, char** argv) {
 
   CLI::App* info = app.add_subcommand("info", "registered backbones, methods, tasks and the environment");
 
+  // Subcommands defined in harness/cli_*.cpp.
+  std::vector<CliCommand> commands;
+
   CLI11_PARSE(app, argc, argv);
+  for (const CliCommand& command : commands)
+    if (command.app->parsed()) return command.run();
   if (train->parsed()) return command_train(train_arguments, out_dir);
   if (eval->parsed()) return command_eval(record_file, eval_data_dir);
   if (bench->parsed()) {

@@ -85,6 +85,46 @@ void TrainOptions::validate() const {
   if (threads < 0) fail("train.threads must not be negative");
 }
 
+nlohmann::json TaskOptions::to_json() const {
+  return {{"template_id", template_id},
+          {"doc_stride", doc_stride},
+          {"n_best_size", n_best_size},
+          {"max_answer_length", max_answer_length},
+          {"null_score_diff_threshold", null_score_diff_threshold},
+          {"text_scoring", text_scoring},
+          {"max_target_length", max_target_length},
+          {"num_beams", num_beams}};
+}
+
+TaskOptions TaskOptions::from_json(const nlohmann::json& json) {
+  TaskOptions options;
+  check_known_keys(json, options.to_json(), "task options");
+  nlohmann::json merged = options.to_json();
+  merged.merge_patch(json);
+  options.template_id = merged["template_id"];
+  options.doc_stride = merged["doc_stride"];
+  options.n_best_size = merged["n_best_size"];
+  options.max_answer_length = merged["max_answer_length"];
+  options.null_score_diff_threshold = merged["null_score_diff_threshold"];
+  options.text_scoring = merged["text_scoring"];
+  options.max_target_length = merged["max_target_length"];
+  options.num_beams = merged["num_beams"];
+  options.validate();
+  return options;
+}
+
+void TaskOptions::validate() const {
+  if (doc_stride < 1 || n_best_size < 1 || max_answer_length < 1) {
+    fail("task_options.doc_stride, n_best_size and max_answer_length must be positive");
+  }
+  if (text_scoring != "generate" && text_scoring != "rank") {
+    fail("unknown task_options.text_scoring '", text_scoring, "'", suggestion_suffix(text_scoring, {"generate", "rank"}),
+         " (known: generate, rank)");
+  }
+  if (max_target_length < 0) fail("task_options.max_target_length must not be negative (0 = automatic)");
+  if (num_beams < 1) fail("task_options.num_beams must be at least 1, got ", num_beams);
+}
+
 nlohmann::json RunSpec::to_json() const {
   nlohmann::json method_block = method_options;
   method_block["name"] = method;
@@ -96,6 +136,7 @@ nlohmann::json RunSpec::to_json() const {
           {"method", method_block},
           {"head", {{"pooling", head_pooling}, {"dropout", head_dropout}}},
           {"data_dir", data_dir},
+          {"task_options", task_options.to_json()},
           {"train", train.to_json()}};
 }
 
@@ -130,6 +171,7 @@ RunSpec resolve_run_spec(const nlohmann::json& file, const std::vector<nlohmann:
   spec.head_pooling = full["head"].value("pooling", std::string("auto"));
   spec.head_dropout = full["head"].value("dropout", -1.0);
   check_known_keys(full["head"], RunSpec{}.to_json()["head"], "head options");
+  spec.task_options = TaskOptions::from_json(full["task_options"]);
   spec.train = TrainOptions::from_json(full["train"]);
 
   nlohmann::json method_block = full["method"];

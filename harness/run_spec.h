@@ -41,6 +41,23 @@ struct TrainOptions {
   void validate() const;
 };
 
+// Task-side settings that are not training options; they reach the task through TaskContext
+// (tasks/task.h, where each is documented with its source).
+struct TaskOptions {
+  int template_id = -1;                      // WiC/WSC input template of the P-Tuning v2 code (-1 = its scripts' choice)
+  std::int64_t doc_stride = 128;             // QA: tokens shared by consecutive windows
+  std::int64_t n_best_size = 20;             // QA: start/end candidates per window
+  std::int64_t max_answer_length = 30;       // QA: longest answer span in tokens
+  double null_score_diff_threshold = 0.0;    // SQuAD 2.0: answer "" above this null-score margin
+  std::string text_scoring = "generate";     // text-to-text: "generate" (exact match of the decoded string) or "rank"
+  std::int64_t max_target_length = 0;        // text-to-text: generation limit in tokens (0 = the longest label + 1)
+  std::int64_t num_beams = 1;                // text-to-text: 1 = greedy, > 1 = beam search
+
+  nlohmann::json to_json() const;
+  static TaskOptions from_json(const nlohmann::json& json);
+  void validate() const;
+};
+
 struct RunSpec {
   std::string backbone;        // HF model folder, or a name under --models-dir / PTBENCH_MODELS
   std::string geometry;        // or a named geometry with random weights (bert-base, …)
@@ -52,6 +69,7 @@ struct RunSpec {
   std::string head_pooling = "auto";  // auto | pooler | first_token_mlp
   double head_dropout = -1;    // dropout before the head; < 0 = the backbone's hidden dropout
   std::string data_dir;        // data root (empty = --data-dir / PTBENCH_DATA / ../shared/data)
+  TaskOptions task_options;
   TrainOptions train;
 
   // {"backbone": …, "method": {"name": …, options…}, "train": {…}, …}

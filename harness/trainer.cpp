@@ -73,6 +73,14 @@ RunSetup prepare_run(const RunSpec& spec) {
   context.pad_to_max_length = spec.train.pad_to_max_length;
   context.max_train_examples = spec.train.max_train_examples;
   context.max_eval_examples = spec.train.max_eval_examples;
+  context.template_id = spec.task_options.template_id;
+  context.doc_stride = spec.task_options.doc_stride;
+  context.n_best_size = spec.task_options.n_best_size;
+  context.max_answer_length = spec.task_options.max_answer_length;
+  context.null_score_diff_threshold = spec.task_options.null_score_diff_threshold;
+  context.text_scoring = spec.task_options.text_scoring;
+  context.max_target_length = spec.task_options.max_target_length;
+  context.num_beams = spec.task_options.num_beams;
   setup.task->load(context);
 
   HeadSpec head_spec = setup.task->head();

@@ -40,6 +40,27 @@ struct TaskContext {
   // SuperGLUE WiC / WSC input template of the P-Tuning v2 code (`--template_id`): -1 = what its
   // run scripts used (WiC: 1 with BERT, 0 with RoBERTa; WSC: 0). tasks/superglue.h spells them out.
   int template_id = -1;
+  // Text-to-text tasks on encoder-decoder backbones (tasks/text2text.h): "generate" scores the
+  // exact match of the decoded, normalised string (SMoP's evaluation; an invalid string is wrong
+  // and counted), "rank" scores each verbalised label's log-likelihood and picks the best.
+  std::string text_scoring = "generate";
+  std::int64_t max_target_length = 0;  // generation limit in tokens (0 = the longest label + 1)
+  std::int64_t num_beams = 1;          // 1 = greedy
+};
+
+// What the trainer hands evaluate() for each batch.
+enum class EvalOutput {
+  head_output,       // the head's output for the batch (logits; encoder tasks)
+  generated_ids,     // [B, 1 + N] generated ids, starting with the decoder start token (HF generate layout)
+  candidate_scores,  // [B, C] summed log-likelihood of each candidate target
+};
+
+// How to produce generated_ids or candidate_scores.
+struct GenerationRequest {
+  std::int64_t max_new_tokens = 0;  // generation length limit
+  std::int64_t num_beams = 1;       // 1 = greedy
+  // candidate_scores: tokenised candidate targets (each ending with </s>), the same for every example.
+  std::vector<std::vector<std::int64_t>> candidates;
 };
 
 struct Batch {
@@ -64,6 +85,10 @@ class Task {
   virtual std::int64_t size(Split split) const = 0;
   // Batches of a split; shuffled when `rng` is given (training), in file order otherwise.
   virtual std::vector<Batch> batches(Split split, std::int64_t batch_size, std::mt19937_64* rng) const = 0;
+  // What evaluate() receives per batch (encoder tasks: the head output).
+  virtual EvalOutput eval_output() const { return EvalOutput::head_output; }
+  // For generated_ids / candidate_scores: the generation settings and candidates.
+  virtual GenerationRequest generation() const { return {}; }
   // Mean training loss of a batch from the head's output.
   virtual torch::Tensor loss(const torch::Tensor& logits, const Batch& batch) const;
   // Metrics of a split from the head outputs of its batches (in the order batches() gave them).
