@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
@@ -55,6 +56,13 @@ struct BackboneOutput {
   torch::Tensor lm_logits;
 };
 
+// Text generation settings (encoder-decoder backbones).
+struct GenerationOptions {
+  std::int64_t max_new_tokens = 20;  // tokens generated after the decoder start token
+  std::int64_t num_beams = 1;        // 1 = greedy
+  double length_penalty = 1.0;       // beam search: hypothesis score = sum log p / length^penalty (HF default 1.0)
+};
+
 class BackboneImpl : public torch::nn::Module {
  public:
   ~BackboneImpl() override = default;
@@ -66,6 +74,14 @@ class BackboneImpl : public torch::nn::Module {
   virtual BackboneOutput forward(const BackboneInput& input, const Injection& injection) = 0;
   // The model's config.json as read (written back when a model is saved).
   virtual const nlohmann::json& hf_config() const = 0;
+  // Encoder-decoder backbones: generated ids [B, 1 + N] starting with the decoder start token
+  // (Hugging Face generate's layout; finished rows padded). Encoders fail.
+  virtual torch::Tensor generate(const BackboneInput& input, const Injection& injection,
+                                 const GenerationOptions& options);
+  // Encoder-decoder backbones: [B, C] summed log-likelihood of each candidate target (token ids,
+  // ending with the end-of-sequence token) given the input — rank classification. Encoders fail.
+  virtual torch::Tensor score_candidates(const BackboneInput& input, const Injection& injection,
+                                         const std::vector<std::vector<std::int64_t>>& candidates);
 };
 
 using Backbone = std::shared_ptr<BackboneImpl>;

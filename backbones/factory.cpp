@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "backbones/encoder.h"
+#include "backbones/t5.h"
 #include "common/error.h"
 
 namespace ptbench {
@@ -24,11 +25,26 @@ constexpr NamedGeometry kGeometries[] = {
     {"roberta-base", "roberta", 12, 768, 12, 3072}, {"roberta-large", "roberta", 24, 1024, 16, 4096},
 };
 
+struct NamedT5Geometry {
+  const char* name;
+  std::int64_t layers, d_model, heads, d_ff;
+  bool v1_1;
+};
+
+// T5 (Raffel et al. 2020, Table 14 sizes) and T5 v1.1 (gated-GELU FFN, untied head; the
+// google/t5-v1_1-* configs), all with d_kv 64 and the 32128-entry vocabulary of the HF configs.
+constexpr NamedT5Geometry kT5Geometries[] = {
+    {"t5-small", 6, 512, 8, 2048, false},          {"t5-base", 12, 768, 12, 3072, false},
+    {"t5-large", 24, 1024, 16, 4096, false},       {"t5-v1_1-small", 8, 512, 6, 1024, true},
+    {"t5-v1_1-base", 12, 768, 12, 2048, true},     {"t5-v1_1-large", 24, 1024, 16, 2816, true},
+};
+
 }  // namespace
 
 std::vector<std::string> geometry_names() {
   std::vector<std::string> names;
   for (const NamedGeometry& g : kGeometries) names.emplace_back(g.name);
+  for (const NamedT5Geometry& g : kT5Geometries) names.emplace_back(g.name);
   return names;
 }
 
@@ -51,6 +67,21 @@ nlohmann::json geometry_config(const std::string& name) {
     }
     return options.to_hf_config();
   }
+  for (const NamedT5Geometry& g : kT5Geometries) {
+    if (name != g.name) continue;
+    T5Options options;
+    options.num_layers = options.num_decoder_layers = g.layers;
+    options.d_model = g.d_model;
+    options.num_heads = g.heads;
+    options.d_ff = g.d_ff;
+    options.d_kv = 64;
+    if (g.v1_1) {
+      options.feed_forward_proj = "gated-gelu";
+      options.tie_word_embeddings = false;
+      options.dropout_rate = 0.0;  // the v1.1 checkpoints were pretrained without dropout
+    }
+    return options.to_hf_config();
+  }
   std::string known;
   for (const std::string& n : geometry_names()) known += (known.empty() ? "" : ", ") + n;
   fail("unknown geometry '", name, "' (known: ", known, ")");
@@ -61,7 +92,8 @@ Backbone make_backbone_from_config(const nlohmann::json& config) {
   if (type == "bert" || type == "roberta") {
     return std::make_shared<EncoderBackboneImpl>(EncoderOptions::from_hf_config(config), config);
   }
-  fail("config.json model_type '", type, "' is not supported (supported: bert, roberta)");
+  if (type == "t5") return std::make_shared<T5BackboneImpl>(T5Options::from_hf_config(config), config);
+  fail("config.json model_type '", type, "' is not supported (supported: bert, roberta, t5)");
 }
 
 LoadedBackbone make_backbone_from_geometry(const std::string& name, std::uint64_t seed) {
@@ -73,12 +105,47 @@ LoadedBackbone make_backbone_from_geometry(const std::string& name, std::uint64_
   return loaded;
 }
 
+namespace {
+
+// HF T5 shares one embedding table among shared, encoder.embed_tokens, decoder.embed_tokens and
+// (tied, v1.0) lm_head; safetensors saving keeps one name of each alias group (4.28 keeps
+// shared.weight), torch.save keeps them all. Tie them back: any alias fills `shared.weight`, the
+// others are checked to be equal and dropped.
+void load_t5_weights(LoadedBackbone& loaded, ModelFolder& folder) {
+  TensorMap tensors = folder.tensors;
+  const bool tied = loaded.backbone->as<T5BackboneImpl>()->options().tie_word_embeddings;
+  std::vector<std::string> aliases{"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"};
+  if (tied) aliases.push_back("lm_head.weight");
+  for (const std::string& alias : aliases) {
+    auto found = tensors.find(alias);
+    if (found == tensors.end()) continue;
+    auto shared = tensors.find("shared.weight");
+    if (shared == tensors.end()) {
+      tensors.emplace("shared.weight", found->second);
+    } else if (!shared->second.sizes().equals(found->second.sizes()) || !torch::equal(shared->second, found->second)) {
+      fail(folder.weights_path.string(), ": '", alias, "' differs from 'shared.weight' although the config ties them",
+           tied ? "" : " (tie_word_embeddings is false only for lm_head)");
+    }
+    tensors.erase(alias);
+  }
+  WeightLoadReport report = load_weights_into(*loaded.backbone, tensors, folder.weights_path.string(), {}, {}, {});
+  (void)report;
+  loaded.notes.push_back(tied ? "embeddings tied: shared = encoder/decoder embed_tokens = lm_head (scaled by d_model^-0.5)"
+                              : "embeddings shared by encoder and decoder; separate lm_head");
+}
+
+}  // namespace
+
 LoadedBackbone load_backbone(const std::filesystem::path& dir, const std::filesystem::path& weights_file) {
   ModelFolder folder = load_model_folder(dir, weights_file);
   LoadedBackbone loaded;
   loaded.source = dir;
   loaded.weights_file = folder.weights_path.string();
   loaded.backbone = make_backbone_from_config(folder.config);
+  if (loaded.backbone->geometry().arch == "t5") {
+    load_t5_weights(loaded, folder);
+    return loaded;
+  }
   // Pretraining heads (cls.*, lm_head.*) and the position-id buffer are not part of the encoder;
   // task heads are handed to the head. A checkpoint without a pooler (token-level HF heads are
   // built with add_pooling_layer=False) gets a fresh one, as HF does.
@@ -97,6 +164,15 @@ LoadedBackbone load_backbone(const std::filesystem::path& dir, const std::filesy
 }  // namespace ptbench
 
 namespace ptbench {
+torch::Tensor BackboneImpl::generate(const BackboneInput&, const Injection&, const GenerationOptions&) {
+  fail("generation needs an encoder-decoder backbone; ", geometry().arch, " is an encoder");
+}
+
+torch::Tensor BackboneImpl::score_candidates(const BackboneInput&, const Injection&,
+                                             const std::vector<std::vector<std::int64_t>>&) {
+  fail("rank classification needs an encoder-decoder backbone; ", geometry().arch, " is an encoder");
+}
+
 nlohmann::json BackboneGeometry::to_json() const {
   return {{"arch", arch},
           {"kind", kind == BackboneKind::encoder ? "encoder" : "encoder-decoder"},

@@ -38,7 +38,10 @@ nlohmann::json run_bench(const BenchOptions& options) {
   if (geometry.max_positions > 0 && options.seq > geometry.max_positions) {
     fail("bench: --seq ", options.seq, " exceeds the backbone's ", geometry.max_positions, " positions");
   }
-  Head head(HeadSpec{HeadKind::sequence_classification, options.num_labels}, geometry, 0.1);
+  const bool seq2seq = geometry.kind == BackboneKind::encoder_decoder;
+  if (seq2seq && options.target_seq <= 0) fail("bench: --target-seq must be positive for an encoder-decoder backbone");
+  // Encoders: a sequence-classification head; encoder-decoders: the LM head over a short target.
+  Head head(HeadSpec{seq2seq ? HeadKind::seq2seq : HeadKind::sequence_classification, options.num_labels}, geometry, 0.1);
   Method method = make_method(options.method, options.method_options);
   Model model(loaded.backbone, method, head);
 
@@ -48,12 +51,26 @@ nlohmann::json run_bench(const BenchOptions& options) {
   input.attention_mask = torch::ones({options.batch, options.seq}, torch::kInt64);
   input.token_type_ids = torch::zeros({options.batch, options.seq}, torch::kInt64);
   torch::Tensor labels = torch::randint(0, options.num_labels, {options.batch}, torch::kInt64);
+  if (seq2seq) {
+    labels = torch::randint(1000, std::max<std::int64_t>(1001, geometry.vocab), {options.batch, options.target_seq}, torch::kInt64);
+    input.token_type_ids = torch::Tensor();
+    input.decoder_input_ids = torch::cat({torch::zeros({options.batch, 1}, torch::kInt64), labels.narrow(1, 0, options.target_seq - 1)}, 1);
+  }
+  // What the encoder really processes: prepended prompt positions + the text.
+  std::int64_t encoder_input_length = options.seq;
+  {
+    torch::NoGradGuard no_grad;
+    model->eval();  // no routing noise or statistics from this probe
+    const Injection probe = method->inject(input, *loaded.backbone);
+    if (probe.input_prefix.defined()) encoder_input_length += probe.input_prefix.size(1);
+  }
 
   torch::optim::AdamW optimizer(model->trainable_parameters(), torch::optim::AdamWOptions(1e-5));
   auto train_step = [&]() {
     optimizer.zero_grad();
     torch::Tensor logits = model->forward(input);
-    torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+    torch::Tensor loss = seq2seq ? torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}), labels.reshape({-1}))
+                                 : torch::nn::functional::cross_entropy(logits, labels);
     if (torch::Tensor auxiliary = model->method->auxiliary_loss(); auxiliary.defined()) loss = loss + auxiliary;
     loss.backward();
     optimizer.step();
@@ -103,6 +120,8 @@ nlohmann::json run_bench(const BenchOptions& options) {
       {"method_options", model->method->options_json()},
       {"batch", options.batch},
       {"seq", options.seq},
+      {"target_seq", seq2seq ? options.target_seq : 0},
+      {"encoder_input_length", encoder_input_length},
       {"threads", torch::get_num_threads()},
       {"step_ms_median", step.median},
       {"step_ms_p10", step.p10},

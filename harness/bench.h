@@ -17,7 +17,8 @@ struct BenchOptions {
   nlohmann::json method_options = nlohmann::json::object();
   std::int64_t batch = 16;
   std::int64_t seq = 128;
-  std::int64_t num_labels = 2;     // sequence-classification head size
+  std::int64_t num_labels = 2;     // sequence-classification head size (encoders)
+  std::int64_t target_seq = 4;     // encoder-decoder: decoder (target) length, e.g. a label word + </s>
   std::int64_t warmup_steps = 5;   // untimed steps first: the heap grows (first-touch page faults) for ~4 steps
   std::int64_t steps = 5;          // timed training steps
   std::int64_t infer_batches = 5;  // timed inference batches

@@ -31,6 +31,15 @@ torch::Tensor ModelImpl::forward(const BackboneInput& input) {
   return head->forward(backbone->forward(input, injection));
 }
 
+torch::Tensor ModelImpl::generate(const BackboneInput& input, const GenerationOptions& options) {
+  return backbone->generate(input, method->inject(input, *backbone), options);
+}
+
+torch::Tensor ModelImpl::score_candidates(const BackboneInput& input,
+                                          const std::vector<std::vector<std::int64_t>>& candidates) {
+  return backbone->score_candidates(input, method->inject(input, *backbone), candidates);
+}
+
 ParameterCounts ModelImpl::parameter_counts() const {
   ParameterCounts counts;
   auto count = [](const torch::nn::Module& module) {

@@ -29,6 +29,10 @@ class ModelImpl : public torch::nn::Module {
   ModelImpl(Backbone backbone, Method method, Head head);
   // Head output for a batch (see HeadImpl::forward for shapes).
   torch::Tensor forward(const BackboneInput& input);
+  // Encoder-decoder backbones: generated ids [B, 1 + N] under the method's injection.
+  torch::Tensor generate(const BackboneInput& input, const GenerationOptions& options);
+  // Encoder-decoder backbones: [B, C] summed log-likelihood of each candidate target.
+  torch::Tensor score_candidates(const BackboneInput& input, const std::vector<std::vector<std::int64_t>>& candidates);
   ParameterCounts parameter_counts() const;
   // Only the parameters that train, under stable names ("backbone.…", "method.…", "head.…").
   TensorMap trainable_state() const;

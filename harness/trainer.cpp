@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/paths.h"
+#include "harness/adafactor.h"
 #include "harness/meters.h"
 
 namespace ptbench {
@@ -122,6 +123,20 @@ std::vector<torch::optim::OptimizerParamGroup> adamw_groups(const Model& model, 
   return groups;
 }
 
+// The optimizer a spec names. AdamW follows the HF Trainer (no decay on biases and norms);
+// Adafactor follows the T5 reference code (SMoP scripts/train.py: Adafactor over all trainable
+// parameters with relative_step and scale_parameter off, a fixed external lr under the
+// schedule, weight decay train.weight_decay — SMoP uses 1e-5).
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Model& model, const TrainOptions& options) {
+  if (options.optimizer == "adafactor") {
+    AdafactorOptions adafactor(options.lr);
+    adafactor.weight_decay(options.weight_decay).scale_parameter(false).relative_step(false);
+    adafactor.validate();
+    return std::make_unique<Adafactor>(model->trainable_parameters(), adafactor);
+  }
+  return std::make_unique<torch::optim::AdamW>(adamw_groups(model, options));
+}
+
 // Learning-rate multiplier at a step (HF get_linear_schedule_with_warmup /
 // get_constant_schedule_with_warmup).
 double schedule_factor(const TrainOptions& options, std::int64_t step, std::int64_t total, std::int64_t warmup) {
@@ -170,17 +185,38 @@ EvalResult evaluate(RunSetup& setup, Split split, std::int64_t batch_size) {
   setup.model->eval();
   torch::InferenceMode inference;
   const std::vector<Batch> batches = setup.task->batches(split, batch_size, nullptr);
-  std::vector<torch::Tensor> logits;
+  std::vector<torch::Tensor> outputs;
   for (const Batch& batch : batches) {
-    logits.push_back(setup.model->forward(batch.input));
+    outputs.push_back(evaluation_output(setup.model, *setup.task, batch));
     result.examples += batch.size();
   }
-  result.metrics = setup.task->evaluate(split, batches, logits);
+  result.metrics = setup.task->evaluate(split, batches, outputs);
   result.seconds = watch.elapsed_ms() / 1000.0;
   return result;
 }
 
 }  // namespace
+
+torch::Tensor evaluation_output(Model& model, const Task& task, const Batch& batch) {
+  switch (task.eval_output()) {
+    case EvalOutput::head_output:
+      return model->forward(batch.input);
+    case EvalOutput::generated_ids: {
+      const GenerationRequest request = task.generation();
+      GenerationOptions options;
+      options.max_new_tokens = request.max_new_tokens;
+      options.num_beams = request.num_beams;
+      return model->generate(batch.input, options);
+    }
+    case EvalOutput::candidate_scores:
+      return model->score_candidates(batch.input, task.generation().candidates);
+  }
+  return {};
+}
+
+nlohmann::json evaluate_split(RunSetup& setup, Split split, std::int64_t batch_size) {
+  return evaluate(setup, split, batch_size).metrics;
+}
 
 TrainOutcome train_run(const RunSpec& spec, const fs::path& out_dir) {
   Stopwatch wall;
@@ -212,8 +248,8 @@ TrainOutcome train_run(const RunSpec& spec, const fs::path& out_dir) {
     record["selection"] = {{"selected_on", "validation"}, {"reported", "validation"},
                            {"note", "as the papers do: the best epoch on dev is selected and its dev score reported"}};
 
-    torch::optim::AdamW optimizer(adamw_groups(model, spec.train));
-    if (spec.train.optimizer != "adamw") fail("train.optimizer '", spec.train.optimizer, "' needs the T5 backbone support");
+    std::unique_ptr<torch::optim::Optimizer> optimizer_owner = make_optimizer(model, spec.train);
+    torch::optim::Optimizer& optimizer = *optimizer_owner;
     std::mt19937_64 rng(static_cast<std::uint64_t>(spec.train.seed));
     const std::int64_t batches_per_epoch =
         (task.size(Split::train) + spec.train.batch_size - 1) / spec.train.batch_size;
@@ -250,9 +286,7 @@ TrainOutcome train_run(const RunSpec& spec, const fs::path& out_dir) {
       for (const Batch& batch : batches) {
         if (step >= total_steps) break;
         const double factor = schedule_factor(spec.train, step, total_steps, warmup);
-        for (auto& group : optimizer.param_groups()) {
-          static_cast<torch::optim::AdamWOptions&>(group.options()).lr(spec.train.lr * factor);
-        }
+        for (auto& group : optimizer.param_groups()) group.options().set_lr(spec.train.lr * factor);
         Stopwatch step_watch;
         ops::FlopScope flop_scope;
         optimizer.zero_grad();

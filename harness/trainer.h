@@ -38,6 +38,13 @@ std::unique_ptr<tok::Tokenizer> tokenizer_for(const RunSpec& spec, const LoadedB
 // Builds backbone, tokenizer, task (loaded) and model, seeded by spec.train.seed.
 RunSetup prepare_run(const RunSpec& spec);
 
+// What the task's evaluate() reads for one batch: the head output, or for text-to-text tasks the
+// generated ids or candidate scores (Task::eval_output). Call under InferenceMode in eval().
+torch::Tensor evaluation_output(Model& model, const Task& task, const Batch& batch);
+
+// Evaluates a split batch by batch and returns the task's metrics.
+nlohmann::json evaluate_split(RunSetup& setup, Split split, std::int64_t batch_size);
+
 struct TrainOutcome {
   nlohmann::json record;
   std::filesystem::path record_path;

@@ -112,12 +112,14 @@ PrefixOptions PrefixOptions::from_json(const nlohmann::json& json) {
     options.layers = LayerSelection::from_json(json.at("layers"), kWhere);
   }
   options.shift_positions = read(json, "shift_positions", options.shift_positions);
+  options.stacks = read(json, "stacks", options.stacks);
   return options;
 }
 
 nlohmann::json PrefixOptions::to_json() const {
   return {{"length", length},   {"projection", projection},   {"projection_hidden_size", projection_hidden_size},
-          {"dropout", dropout}, {"layers", layers.to_json()}, {"shift_positions", shift_positions}};
+          {"dropout", dropout}, {"layers", layers.to_json()}, {"shift_positions", shift_positions},
+          {"stacks", stacks}};
 }
 
 void PrefixOptions::validate() const {
@@ -128,18 +130,44 @@ void PrefixOptions::validate() const {
     for (std::int64_t index : layers.indices)
       if (index < 0) fail(kWhere, ": layers lists a negative index ", index);
   }
+  for (std::size_t i = 0; i < stacks.size(); ++i) {
+    if (stacks[i] != "encoder" && stacks[i] != "decoder" && stacks[i] != "cross") {
+      fail(kWhere, ": stacks lists '", stacks[i], "'", suggestion_suffix(stacks[i], {"encoder", "decoder", "cross"}),
+           " (known: encoder, decoder, cross)");
+    }
+    for (std::size_t j = 0; j < i; ++j)
+      if (stacks[j] == stacks[i]) fail(kWhere, ": stacks lists '", stacks[i], "' twice");
+  }
+}
+
+std::vector<std::pair<PrefixImpl::Stack, std::int64_t>> PrefixImpl::resolve_blocks(const BackboneGeometry& geometry) const {
+  std::vector<std::string> stacks = options_.stacks;
+  const bool seq2seq = geometry.kind == BackboneKind::encoder_decoder;
+  if (stacks.empty()) stacks = seq2seq ? std::vector<std::string>{"encoder", "decoder"} : std::vector<std::string>{"encoder"};
+  std::vector<std::pair<Stack, std::int64_t>> blocks;
+  for (const auto& [name, stack] : {std::pair{"encoder", Stack::encoder}, std::pair{"decoder", Stack::decoder},
+                                    std::pair{"cross", Stack::cross}}) {
+    if (std::find(stacks.begin(), stacks.end(), name) == stacks.end()) continue;
+    if (stack != Stack::encoder && !seq2seq) {
+      fail(kWhere, ": stacks lists '", name, "' but the ", geometry.arch, " backbone is an encoder (use [\"encoder\"])");
+    }
+    const std::int64_t count = stack == Stack::encoder ? geometry.layers : geometry.decoder_layers;
+    for (std::int64_t layer : options_.layers.resolve(count, kWhere)) blocks.emplace_back(stack, layer);
+  }
+  return blocks;
 }
 
 void PrefixImpl::attach(BackboneImpl& backbone) {
   const BackboneGeometry& geometry = backbone.geometry();
-  if (geometry.kind != BackboneKind::encoder) {
-    fail(kWhere, ": prefixes for encoder-decoder backbones (per-stack prefixes) are not implemented yet");
-  }
-  num_layers_ = geometry.layers;
+  encoder_layers_ = geometry.layers;
+  decoder_layers_ = geometry.decoder_layers;
   heads_ = geometry.heads;
   head_dim_ = geometry.head_dim;
-  layers_ = options_.layers.resolve(geometry.layers, kWhere);
-  const std::int64_t width = 2 * static_cast<std::int64_t>(layers_.size()) * geometry.hidden;
+  blocks_ = resolve_blocks(geometry);
+  layers_.clear();
+  for (const auto& [stack, layer] : blocks_)
+    if (stack == Stack::encoder) layers_.push_back(layer);
+  const std::int64_t width = 2 * static_cast<std::int64_t>(blocks_.size()) * heads_ * head_dim_;
   // nn.Embedding default init N(0, 1) and nn.Linear defaults, as both references leave them.
   if (options_.projection) {
     embedding = register_module("embedding", torch::nn::Embedding(options_.length, geometry.hidden));
@@ -164,28 +192,33 @@ torch::Tensor PrefixImpl::flat_prefix() {
 Injection PrefixImpl::inject(const BackboneInput& input, BackboneImpl&) {
   Injection injection;
   injection.shift_positions_under_layer_prefix = options_.shift_positions;
-  if (layers_.empty()) return injection;
+  if (blocks_.empty()) return injection;
   const std::int64_t batch = input.input_ids.size(0), length = options_.length;
-  const auto selected = static_cast<std::int64_t>(layers_.size());
+  const auto selected = static_cast<std::int64_t>(blocks_.size());
   torch::Tensor flat = flat_prefix().unsqueeze(0).expand({batch, length, -1});
   // The reference drops out after expanding to the batch: a separate mask per example.
   if (is_training() && options_.dropout > 0) flat = dropout(flat.contiguous());
   // [B, P, 2S, heads, hd] → [2S, B, heads, P, hd]; entry 2s is layer s's key, 2s + 1 its value.
   torch::Tensor stacked = flat.reshape({batch, length, 2 * selected, heads_, head_dim_}).permute({2, 0, 3, 1, 4});
-  injection.encoder_self.assign(static_cast<std::size_t>(num_layers_), std::nullopt);
   for (std::int64_t s = 0; s < selected; ++s) {
-    injection.encoder_self[static_cast<std::size_t>(layers_[static_cast<std::size_t>(s)])] =
-        KeyValuePrefix{stacked[2 * s], stacked[2 * s + 1]};
+    const auto [stack, layer] = blocks_[static_cast<std::size_t>(s)];
+    auto& target = stack == Stack::encoder ? injection.encoder_self
+                   : stack == Stack::decoder ? injection.decoder_self
+                                             : injection.cross;
+    if (target.empty()) {
+      target.assign(static_cast<std::size_t>(stack == Stack::encoder ? encoder_layers_ : decoder_layers_), std::nullopt);
+    }
+    target[static_cast<std::size_t>(layer)] = KeyValuePrefix{stacked[2 * s], stacked[2 * s + 1]};
   }
   return injection;
 }
 
 std::int64_t PrefixImpl::closed_form_parameters(const BackboneGeometry& geometry) const {
-  const std::int64_t H = geometry.hidden, P = options_.length;
-  const auto S = static_cast<std::int64_t>(options_.layers.resolve(geometry.layers, kWhere).size());
-  if (!options_.projection) return 2 * P * S * H;
+  const std::int64_t H = geometry.hidden, D = geometry.heads * geometry.head_dim, P = options_.length;
+  const auto S = static_cast<std::int64_t>(resolve_blocks(geometry).size());
+  if (!options_.projection) return 2 * P * S * D;
   const std::int64_t h = options_.projection_hidden_size;
-  return P * H + H * h + h + 2 * S * H * (h + 1);
+  return P * H + H * h + h + 2 * S * D * (h + 1);
 }
 
 }  // namespace ptbench

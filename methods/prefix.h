@@ -14,9 +14,17 @@
 // position shift the real tokens take positions P..P+L-1 as HF BERT/RoBERTa give them when past
 // key/values are passed (what P-Tuning v2 ran).
 //
-// Trainable parameters (head excluded):
-//   plain:      closed_form = 2·P·S·H
-//   projection: closed_form = P·H + H·h + h + 2·S·H·(h + 1)
+// Encoder-decoder backbones (T5): `stacks` chooses the attention blocks per stack — encoder
+// self-attention, decoder self-attention, cross-attention (default: encoder and decoder self);
+// `layers` selects layers within each chosen stack. S counts every prefixed block, in the
+// order encoder layers, decoder self-attention layers, cross-attention layers. The prefix sits
+// at the relative positions just before the sequence, as HF T5 treats past key/values (see
+// backbones/t5.cpp); decoder self-attention prefixes are visible to every decoder position.
+// PEFT 0.3.0 passes prefix past_key_values to the T5 decoder only (["decoder"] reproduces it).
+//
+// Trainable parameters (head excluded), with D = heads·head_dim (= H for BERT and T5):
+//   plain:      closed_form = 2·P·S·D
+//   projection: closed_form = P·H + H·h + h + 2·S·D·(h + 1)
 // Names: embedding.weight, transform.0.{weight,bias}, transform.2.{weight,bias} (PEFT's
 // prompt_encoder.<adapter>.*).
 #pragma once
@@ -64,6 +72,10 @@ struct PrefixOptions {
   // Shift the real tokens' positions by P (HF behaviour under past_key_values, what P-Tuning v2
   // ran); false keeps positions 0..L-1.
   bool shift_positions = true;
+  // Encoder-decoder backbones: which stacks get prefixes, from "encoder", "decoder" (decoder
+  // self-attention) and "cross" (cross-attention). Empty = ["encoder", "decoder"]; an encoder
+  // backbone accepts only ["encoder"] (or empty).
+  std::vector<std::string> stacks;
 
   static PrefixOptions from_json(const nlohmann::json& json);
   nlohmann::json to_json() const;
@@ -89,8 +101,13 @@ class PrefixImpl : public MethodImpl {
 
  private:
   PrefixOptions options_;
-  std::vector<std::int64_t> layers_;
-  std::int64_t num_layers_ = 0, heads_ = 0, head_dim_ = 0;
+  // The prefixed blocks in flat-prefix order: (stack, layer index within the stack).
+  enum class Stack { encoder, decoder, cross };
+  std::vector<std::pair<Stack, std::int64_t>> blocks_;
+  std::vector<std::int64_t> layers_;  // encoder-stack layers (prefixed_layers())
+  std::int64_t encoder_layers_ = 0, decoder_layers_ = 0, heads_ = 0, head_dim_ = 0;
+  // The blocks for a geometry (validates stacks against it).
+  std::vector<std::pair<Stack, std::int64_t>> resolve_blocks(const BackboneGeometry& geometry) const;
 };
 
 }  // namespace ptbench

@@ -21,6 +21,7 @@ PromptOptions PromptOptions::from_json(const nlohmann::json& json) {
   options.uniform_range = read(json, "uniform_range", options.uniform_range);
   options.vocab_sample_first_ids = read(json, "vocab_sample_first_ids", options.vocab_sample_first_ids);
   options.init_token_ids = read(json, "init_token_ids", options.init_token_ids);
+  options.decoder_prompt = read(json, "decoder_prompt", options.decoder_prompt);
   options.text_fill =
       method_util::read_choice(json, "text_fill", "repeat", {"repeat", "vocab_sample"}, kWhere) == "repeat"
           ? method_util::TextFill::repeat
@@ -35,7 +36,8 @@ nlohmann::json PromptOptions::to_json() const {
           {"uniform_range", uniform_range},
           {"vocab_sample_first_ids", vocab_sample_first_ids},
           {"init_token_ids", init_token_ids},
-          {"text_fill", to_string(text_fill)}};
+          {"text_fill", to_string(text_fill)},
+          {"decoder_prompt", decoder_prompt}};
 }
 
 void PromptOptions::validate() const {
@@ -49,7 +51,10 @@ void PromptOptions::validate() const {
 
 void PromptImpl::attach(BackboneImpl& backbone) {
   const BackboneGeometry& geometry = backbone.geometry();
-  embedding = register_module("embedding", torch::nn::Embedding(options_.length, geometry.hidden));
+  if (options_.decoder_prompt && geometry.kind != BackboneKind::encoder_decoder) {
+    fail(kWhere, ": decoder_prompt needs an encoder-decoder backbone; ", geometry.arch, " has no decoder");
+  }
+  embedding = register_module("embedding", torch::nn::Embedding(rows(geometry), geometry.hidden));
   method_util::PromptInitSpec spec{options_.init, options_.uniform_range, options_.vocab_sample_first_ids,
                                    options_.init_token_ids, options_.text_fill};
   method_util::init_prompt_table(embedding->weight, spec, backbone.word_embeddings(), kWhere);
@@ -60,13 +65,20 @@ Injection PromptImpl::inject(const BackboneInput& input, BackboneImpl&) {
   Injection injection;
   const std::int64_t batch = input.input_ids.size(0);
   // PEFT get_prompt: the same P vectors for every example.
-  injection.input_prefix = embedding->weight.unsqueeze(0).expand({batch, -1, -1});
+  const torch::Tensor table = embedding->weight.unsqueeze(0).expand({batch, -1, -1});
+  injection.input_prefix = table.narrow(1, 0, options_.length);
+  if (options_.decoder_prompt) injection.decoder_input_prefix = table.narrow(1, options_.length, options_.length);
   injection.insertion = options_.insertion;
   return injection;
 }
 
+std::int64_t PromptImpl::rows(const BackboneGeometry& geometry) const {
+  const bool decoder = options_.decoder_prompt && geometry.kind == BackboneKind::encoder_decoder;
+  return decoder ? 2 * options_.length : options_.length;
+}
+
 std::int64_t PromptImpl::closed_form_parameters(const BackboneGeometry& geometry) const {
-  return options_.length * geometry.hidden;
+  return rows(geometry) * geometry.hidden;
 }
 
 }  // namespace ptbench

@@ -2,7 +2,7 @@
 // the backbone is frozen.
 //
 // Trainable parameters (head excluded): the prompt table only,
-//   closed_form = P · H
+//   closed_form = P · H  (2 · P · H with decoder_prompt on an encoder-decoder backbone)
 // (P = length, H = hidden size). Stored under "embedding.weight" [P, H], which is PEFT's
 // prompt_encoder.<adapter>.embedding.weight.
 //
@@ -46,6 +46,11 @@ struct PromptOptions {
   // `text` init with fewer ids than P: repeat them (PEFT prompt_tuning.py) or fill the rest with
   // sampled vocabulary (Lester §3.2 class-label init).
   method_util::TextFill text_fill = method_util::TextFill::repeat;
+  // Encoder-decoder backbones only: also prepend a second set of P vectors to the decoder input,
+  // as PEFT 0.3.0 does for SEQ_2_SEQ_LM (num_transformer_submodules = 2: a [2P, H] table, rows
+  // 0..P-1 before the encoder input, rows P..2P-1 before the decoder input). Lester et al. prompt
+  // only the encoder (false).
+  bool decoder_prompt = false;
 
   static PromptOptions from_json(const nlohmann::json& json);
   nlohmann::json to_json() const;
@@ -61,8 +66,10 @@ class PromptImpl : public MethodImpl {
   Injection inject(const BackboneInput& input, BackboneImpl& backbone) override;
   std::int64_t closed_form_parameters(const BackboneGeometry& geometry) const override;
   const PromptOptions& options() const { return options_; }
+  // Rows of the prompt table for a geometry (P, or 2P with decoder_prompt).
+  std::int64_t rows(const BackboneGeometry& geometry) const;
 
-  torch::nn::Embedding embedding{nullptr};  // [P, H]
+  torch::nn::Embedding embedding{nullptr};  // [P, H], or [2P, H] with decoder_prompt
 
  private:
   PromptOptions options_;

@@ -7,24 +7,42 @@
 #include "tasks/srl.h"
 #include "tasks/superglue.h"
 #include "tasks/task.h"
+#include "tasks/text2text.h"
 
 namespace ptbench {
 
 namespace {
 
+// A SuperGLUE task: its encoder format (tasks/superglue.h) on encoder backbones, its
+// text-to-text format (tasks/text2text.h) on encoder-decoder ones, chosen at load().
+std::function<std::unique_ptr<Task>()> superglue(std::unique_ptr<Task> (*make_encoder_task)(),
+                                                 data::SuperGlueTask task) {
+  return [make_encoder_task, task] {
+    return make_backbone_dispatching_task(make_encoder_task(), make_text2text_task(task));
+  };
+}
+
 // One explicit list (DESIGN.md section 6): name, one-line summary, factory. tasks/README.md
 // describes every entry (files, source, metric, what the papers report).
 std::vector<TaskEntry> build_registry() {
   std::vector<TaskEntry> entries = {
-      // SuperGLUE (tasks/superglue.h)
-      {"boolq", "SuperGLUE BoolQ: yes/no question over a passage, accuracy", make_boolq_task},
-      {"cb", "SuperGLUE CommitmentBank: three-way entailment, accuracy and macro F1", make_cb_task},
-      {"copa", "SuperGLUE COPA: choice of plausible alternative (multiple choice), accuracy", make_copa_task},
-      {"multirc", "SuperGLUE MultiRC: answer-option classification, F1a, EM, macro F1, F1m", make_multirc_task},
-      {"record", "SuperGLUE ReCoRD: cloze entity ranking, max-over-gold F1 and EM", make_record_task},
-      {"rte", "SuperGLUE RTE: two-way textual entailment, accuracy", make_rte_task},
-      {"wic", "SuperGLUE WiC: word sense in two contexts, accuracy", make_wic_task},
-      {"wsc", "SuperGLUE WSC: pronoun coreference, accuracy", make_wsc_task},
+      // SuperGLUE (tasks/superglue.h; text-to-text on encoder-decoder backbones: tasks/text2text.h)
+      {"boolq", "SuperGLUE BoolQ: yes/no question over a passage, accuracy",
+       superglue(make_boolq_task, data::SuperGlueTask::boolq)},
+      {"cb", "SuperGLUE CommitmentBank: three-way entailment, accuracy and macro F1",
+       superglue(make_cb_task, data::SuperGlueTask::cb)},
+      {"copa", "SuperGLUE COPA: choice of plausible alternative (multiple choice), accuracy",
+       superglue(make_copa_task, data::SuperGlueTask::copa)},
+      {"multirc", "SuperGLUE MultiRC: answer-option classification, F1a, EM, macro F1, F1m",
+       superglue(make_multirc_task, data::SuperGlueTask::multirc)},
+      {"record", "SuperGLUE ReCoRD: cloze entity ranking, max-over-gold F1 and EM",
+       superglue(make_record_task, data::SuperGlueTask::record)},
+      {"rte", "SuperGLUE RTE: two-way textual entailment, accuracy",
+       superglue(make_rte_task, data::SuperGlueTask::rte)},
+      {"wic", "SuperGLUE WiC: word sense in two contexts, accuracy",
+       superglue(make_wic_task, data::SuperGlueTask::wic)},
+      {"wsc", "SuperGLUE WSC: pronoun coreference, accuracy",
+       superglue(make_wsc_task, data::SuperGlueTask::wsc)},
       // Named-entity recognition (tasks/ner.h)
       {"conll03", "CoNLL-2003 English NER: seqeval entity micro F1", make_conll03_task},
       {"conll04", "CoNLL-2004 entities (SpERT json): seqeval entity micro F1", make_conll04_task},

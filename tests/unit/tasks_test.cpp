@@ -19,6 +19,7 @@
 #include "tasks/superglue.h"
 #include "tasks/tagging.h"
 #include "tasks/task.h"
+#include "tasks/text2text.h"
 #include "tests/test_support.h"
 
 namespace ptbench {
@@ -308,7 +309,7 @@ TEST(TaskSuperGlue, RecordRanksCandidatesPerQuery) {
   EXPECT_EQ(metrics["queries"], 2);
   EXPECT_DOUBLE_EQ(metrics["exact_match"].get<double>(), 0.5);
   // One higher class-1 logit on "António Costa" of the first query fixes it.
-  auto* pair = dynamic_cast<PairClassificationTask*>(task.get());
+  auto* pair = dynamic_cast<const PairClassificationTask*>(&loaded_implementation(*task));
   ASSERT_NE(pair, nullptr);
   ASSERT_EQ(batches.size(), 1u);
   logits[0][0][1] = 1.0;  // rows follow the sorted candidates: "António Costa" comes first
