@@ -140,7 +140,15 @@ nlohmann::json RunSpec::to_json() const {
           {"train", train.to_json()}};
 }
 
-std::string RunSpec::run_id() const { return stable_json_id(to_json()); }
+std::string RunSpec::run_id() const {
+  // train.threads and train.log_every say how a run executes, not what it computes, so an
+  // executor may choose them without changing the run's identity; the record states the
+  // threads that ran (environment.threads).
+  nlohmann::json identity = to_json();
+  identity["train"].erase("threads");
+  identity["train"].erase("log_every");
+  return stable_json_id(identity);
+}
 
 nlohmann::json run_spec_defaults() {
   RunSpec defaults;

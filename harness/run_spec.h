@@ -74,7 +74,8 @@ struct RunSpec {
 
   // {"backbone": …, "method": {"name": …, options…}, "train": {…}, …}
   nlohmann::json to_json() const;
-  // 16 hex digits of SHA-1 over the canonical resolved spec.
+  // 16 hex digits of SHA-1 over the canonical resolved spec, without the execution-only keys
+  // train.threads and train.log_every (an executor sets them; the record states what ran).
   std::string run_id() const;
 };
 
