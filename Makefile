@@ -12,7 +12,9 @@ CTEST_FLAGS ?=
 PACKAGES := g++ cmake make pkg-config ccache git \
   libtorch-dev libopenblas0-pthread nlohmann-json3-dev libcli11-dev \
   libboost-dev libboost-iostreams-dev libboost-filesystem-dev \
-  libsentencepiece-dev libutf8proc-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libsentencepiece-dev libutf8proc-dev libgtest-dev libgmock-dev libbenchmark-dev \
+  gnuplot-nox chromium \
+  slurm-wlm munge
 
 .PHONY: all setup configure build test bench clean help
 
@@ -23,6 +25,7 @@ help:
 	@echo "make build    configure and build into $(BUILD_DIR)/"
 	@echo "make test     setup + build + the whole test suite (ctest)"
 	@echo "make bench    micro-benchmarks of the hot paths"
+	@echo "make pretrain-mini  pretrain bert-mini and t5-mini into models/ (~45 min each on 2 cores)"
 	@echo "make clean    remove $(BUILD_DIR)/"
 
 setup:
@@ -42,6 +45,21 @@ test: build
 
 bench: build
 	$(BUILD_DIR)/bench/ptbench_microbench
+
+# Pretrains the small backbones the experiments here use (experiments/pretrain/*.json) into
+# $(MODELS_DIR)/; a model already there is skipped, an interrupted one resumes from its checkpoint.
+MODELS_DIR ?= models
+PRETRAIN_MINI := bert-mini t5-mini
+.PHONY: pretrain-mini
+pretrain-mini: setup configure
+	cmake --build $(BUILD_DIR) --parallel $(JOBS) --target ptbench
+	@for recipe in $(PRETRAIN_MINI); do \
+	  if [ -f $(MODELS_DIR)/$$recipe/model.safetensors ]; then \
+	    echo "pretrain-mini: $(MODELS_DIR)/$$recipe is there, skipping"; \
+	  else \
+	    $(BUILD_DIR)/ptbench pretrain --recipe experiments/pretrain/$$recipe.json --out $(MODELS_DIR)/$$recipe --resume || exit 1; \
+	  fi; \
+	done
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -93,13 +93,8 @@ int command_eval(const std::string& record_file, const std::string& data_dir) {
   RunSetup setup = prepare_run(spec);
   const std::filesystem::path state = std::filesystem::path(record_file).parent_path() / record["trainable_state"].get<std::string>();
   setup.model->load_trainable_state(load_safetensors(state), state.string());
-  setup.model->eval();
-  torch::InferenceMode inference;
-  const std::vector<Batch> batches = setup.task->batches(Split::validation, spec.train.eval_batch_size, nullptr);
-  std::vector<torch::Tensor> logits;
-  for (const Batch& batch : batches) logits.push_back(setup.model->forward(batch.input));
   std::cout << nlohmann::json{{"run_id", spec.run_id()}, {"split", "validation"},
-                              {"metrics", setup.task->evaluate(Split::validation, batches, logits)}}
+                              {"metrics", evaluate_split(setup, Split::validation, spec.train.eval_batch_size)}}
                    .dump(2)
             << "\n";
   return 0;
@@ -111,54 +106,103 @@ std::string shell_quote(const std::string& text) {
   return quoted + "'";
 }
 
-int command_bench(BenchOptions options, const std::string& methods, const std::vector<std::string>& sets) {
-  for (const std::string& assignment : sets) {
-    nlohmann::json patch = parse_set_override(assignment);
-    if (!patch.contains("method") || patch.size() != 1) fail("bench --set takes method.* keys only, got '", assignment, "'");
-    options.method_options.merge_patch(patch["method"]);
+// One entry of `bench --method`: a method name with optional options in brackets,
+// "prompt[length=20]" or "smop[num_prompts=4;prompt_length=5]".
+struct BenchVariant {
+  std::string label;       // as written
+  std::string method;
+  std::vector<std::string> sets;  // "method.key=value"
+};
+
+std::vector<BenchVariant> parse_bench_variants(const std::string& text) {
+  std::vector<BenchVariant> variants;
+  std::string current;
+  int depth = 0;
+  auto flush = [&]() {
+    if (current.empty()) return;
+    BenchVariant variant;
+    variant.label = current;
+    const std::size_t open = current.find('[');
+    variant.method = current.substr(0, open);
+    if (open != std::string::npos) {
+      if (current.back() != ']') fail("bench --method entry '", current, "' opens '[' without closing it");
+      std::stringstream options(current.substr(open + 1, current.size() - open - 2));
+      for (std::string assignment; std::getline(options, assignment, ';');)
+        if (!assignment.empty()) variant.sets.push_back("method." + assignment);
+    }
+    variants.push_back(std::move(variant));
+    current.clear();
+  };
+  for (char c : text) {
+    if (c == '[') ++depth;
+    if (c == ']') --depth;
+    if (c == ',' && depth == 0) {
+      flush();
+    } else {
+      current += c;
+    }
   }
-  std::vector<std::string> names;
-  std::stringstream stream(methods);
-  for (std::string name; std::getline(stream, name, ',');)
-    if (!name.empty()) names.push_back(name);
-  if (names.empty()) fail("bench: --method is empty");
-  for (const std::string& name : names) make_method(name, names.size() == 1 ? options.method_options : nlohmann::json::object());
-  if (names.size() == 1) {
-    options.method = names[0];
+  flush();
+  return variants;
+}
+
+int command_bench(BenchOptions options, const std::string& methods, const std::vector<std::string>& sets) {
+  std::vector<BenchVariant> variants = parse_bench_variants(methods);
+  if (variants.empty()) fail("bench: --method is empty");
+  if (variants.size() == 1) {
+    std::vector<std::string> all_sets = variants[0].sets;
+    all_sets.insert(all_sets.end(), sets.begin(), sets.end());
+    for (const std::string& assignment : all_sets) {
+      nlohmann::json patch = parse_set_override(assignment);
+      if (!patch.contains("method") || patch.size() != 1) fail("bench --set takes method.* keys only, got '", assignment, "'");
+      options.method_options.merge_patch(patch["method"]);
+    }
+    options.method = variants[0].method;
+    make_method(options.method, options.method_options);
     std::cout << run_bench(options).dump(2) << "\n";
     return 0;
+  }
+  if (!sets.empty()) fail("bench: with several methods give their options in brackets: --method 'prompt[length=20],smop'");
+  for (const BenchVariant& variant : variants) {
+    nlohmann::json method_options = nlohmann::json::object();
+    for (const std::string& assignment : variant.sets) method_options.merge_patch(parse_set_override(assignment)["method"]);
+    make_method(variant.method, method_options);  // validates before any child starts
   }
   // Several methods: each runs in its own child process so its peak memory is its own; step
   // times are then compared as ratios to the first method, all measured in this one run.
   nlohmann::json results = nlohmann::json::array();
-  for (const std::string& name : names) {
+  for (const BenchVariant& variant : variants) {
     std::string command = shell_quote("/proc/self/exe");
     char self[4096] = {0};
     const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n > 0) command = shell_quote(std::string(self, n));
-    command += " bench --method " + shell_quote(name) + " --batch " + std::to_string(options.batch) + " --seq " +
-               std::to_string(options.seq) + " --steps " + std::to_string(options.steps) + " --warmup " +
-               std::to_string(options.warmup_steps) + " --threads " + std::to_string(options.threads) + " --gemm " +
-               std::to_string(options.gemm_size);
+    command += " bench --method " + shell_quote(variant.method) + " --batch " + std::to_string(options.batch) + " --seq " +
+               std::to_string(options.seq) + " --target-seq " + std::to_string(options.target_seq) + " --steps " +
+               std::to_string(options.steps) + " --warmup " + std::to_string(options.warmup_steps) + " --threads " +
+               std::to_string(options.threads) + " --gemm " + std::to_string(options.gemm_size);
+    for (const std::string& assignment : variant.sets) command += " --set " + shell_quote(assignment);
     command += options.geometry.empty() ? " --backbone " + shell_quote(options.backbone) : " --geometry " + shell_quote(options.geometry);
-    std::fprintf(stderr, "bench: %s\n", name.c_str());
+    std::fprintf(stderr, "bench: %s\n", variant.label.c_str());
     FILE* pipe = popen(command.c_str(), "r");
     if (!pipe) fail("bench: cannot start a child process");
     std::string output;
     char buffer[4096];
     while (std::size_t got = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, got);
-    if (pclose(pipe) != 0) fail("bench: the run for method '", name, "' failed (see its message above)");
-    results.push_back(nlohmann::json::parse(output));
+    if (pclose(pipe) != 0) fail("bench: the run for '", variant.label, "' failed (see its message above)");
+    nlohmann::json result = nlohmann::json::parse(output);
+    result["variant"] = variant.label;
+    results.push_back(std::move(result));
   }
   const nlohmann::json& first = results[0];
   nlohmann::json summary = nlohmann::json::array();
   for (const nlohmann::json& r : results) {
-    summary.push_back({{"method", r["method"]},
+    summary.push_back({{"method", r["variant"]},
                        {"step_ms_median", r["step_ms_median"]},
                        {"step_time_vs_first", r["step_ms_median"].get<double>() / first["step_ms_median"].get<double>()},
                        {"peak_rss_mb", r["peak_rss_mb"]},
                        {"peak_rss_vs_first", r["peak_rss_mb"].get<double>() / first["peak_rss_mb"].get<double>()},
                        {"infer_flops_vs_first", r["infer_flops_per_batch"].get<double>() / first["infer_flops_per_batch"].get<double>()},
+                       {"encoder_input_length", r["encoder_input_length"]},
                        {"trainable_percent", r["parameters"]["trainable_percent"]},
                        {"achieved_over_gemm", r["achieved_over_gemm"]}});
   }
@@ -204,10 +248,13 @@ int run(int argc, char** argv) {
   CLI::App* bench = app.add_subcommand("bench", "time training steps and inference batches; prints JSON");
   auto* geometry_option = bench->add_option("--geometry", bench_options.geometry, "named geometry (random weights)");
   bench->add_option("--backbone", bench_options.backbone, "model folder")->excludes(geometry_option);
-  bench->add_option("--method", bench_methods, "method, or a comma-separated list (each in its own process)");
+  bench->add_option("--method", bench_methods,
+                    "method, or a comma-separated list, each in its own process, options in brackets: "
+                    "'prompt[length=100],prompt[length=20],smop[num_prompts=4;prompt_length=5]'");
   bench->add_option("--set", bench_sets, "method options: --set method.prefix_length=20")->take_all();
   bench->add_option("--batch", bench_options.batch, "batch size");
-  bench->add_option("--seq", bench_options.seq, "sequence length");
+  bench->add_option("--seq", bench_options.seq, "sequence length (encoder input, prompts excluded)");
+  bench->add_option("--target-seq", bench_options.target_seq, "decoder target length (encoder-decoder backbones)");
   bench->add_option("--steps", bench_options.steps, "timed training steps");
   bench->add_option("--warmup", bench_options.warmup_steps, "untimed warm-up steps");
   bench->add_option("--threads", bench_options.threads, "intra-op threads (0 = all cores)");
@@ -217,6 +264,10 @@ int run(int argc, char** argv) {
 
   // Subcommands defined in harness/cli_*.cpp.
   std::vector<CliCommand> commands;
+  commands.push_back(add_report_command(app));
+  commands.push_back(add_pretrain_command(app));
+  commands.push_back(add_sweep_command(app));
+  commands.push_back(add_cost_command(app));
 
   CLI11_PARSE(app, argc, argv);
   for (const CliCommand& command : commands)
