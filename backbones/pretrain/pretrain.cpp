@@ -43,6 +43,10 @@ const std::vector<std::string> kResumableKeys = {"train.device",     "train.thre
                                                  "train.log_every",  "train.eval_every", "train.checkpoint_every",
                                                  "train.eval_batch_size", "description"};
 
+// Keys output_config may set: dropout only (they change no weight).
+const std::vector<std::string> kOutputConfigKeys = {"hidden_dropout_prob", "attention_probs_dropout_prob",
+                                                    "classifier_dropout", "dropout_rate"};
+
 std::string default_tokenizer_dir(const std::string& arch) {
   if (arch == "t5") return (vocab_dir() / "t5").string();
   if (arch == "roberta") return (vocab_dir() / "gpt2").string();
@@ -363,6 +367,7 @@ nlohmann::json default_recipe() {
       {"arch", "bert"},            // bert | roberta | t5
       {"geometry", ""},            // named geometry (backbones/factory.h), or empty
       {"model_config", nlohmann::json::object()},  // HF config.json keys, merged over the geometry's
+      {"output_config", nlohmann::json::object()},  // dropout keys written into config.json instead of the trained ones
       {"tokenizer", ""},           // tokenizer folder; empty: the shared vocabulary of the arch
       {"data",
        {{"corpus", ""},            // corpus root; empty: <shared>/corpus
@@ -438,6 +443,17 @@ nlohmann::json resolve_recipe(const nlohmann::json& file, const std::vector<nloh
       .validate();
   SpanCorruptionOptions{recipe["objective"]["noise_density"], recipe["objective"]["mean_noise_span_length"]}.validate();
   (void)recipe_model_config(recipe);  // names a bad geometry or a model_type that contradicts arch
+  // output_config: pretraining without dropout (Geiping & Goldstein 2023, "Cramming":
+  // a single pass over the data needs no dropout) but fine-tuning with it; only dropout keys, so
+  // the written config always describes the written weights.
+  for (const auto& [key, value] : recipe["output_config"].items()) {
+    if (std::find(kOutputConfigKeys.begin(), kOutputConfigKeys.end(), key) == kOutputConfigKeys.end()) {
+      fail("output_config key '", key, "' is not allowed (only dropout settings: ", join(kOutputConfigKeys, ", "), ")");
+    }
+    if (!value.is_number() || value.get<double>() < 0 || value.get<double>() >= 1) {
+      fail("output_config.", key, " must be a probability in [0, 1), got ", value.dump());
+    }
+  }
   return recipe;
 }
 
@@ -568,6 +584,7 @@ PretrainOutcome run_pretraining(const nlohmann::json& recipe, const PretrainRun&
     flatten(recipe, "", now);
     for (const auto& [key, value] : now) {
       if (std::find(kResumableKeys.begin(), kResumableKeys.end(), key) != kResumableKeys.end()) continue;
+      if (key.rfind("output_config", 0) == 0) continue;
       auto found = before.find(key);
       if (found == before.end() || found->second != value) {
         fail("cannot resume ", out_dir.string(), ": recipe key '", key, "' was ",
@@ -776,7 +793,9 @@ PretrainOutcome run_pretraining(const nlohmann::json& recipe, const PretrainRun&
   files.lower_case = tokenizer->kind() == "wordpiece" && !tokenizer->tokenize("A").empty() && tokenizer->tokenize("A")[0] == "a";
   files.model_max_length = arch == "t5" ? 512 : model_config.value("max_position_embeddings", std::int64_t{512}) - (arch == "roberta" ? 2 : 0);
   write_tokenizer_files(out_dir, files, *tokenizer);
-  write_model_dir(out_dir, objective->output_config(), objective->output_tensors(),
+  nlohmann::json output_config = objective->output_config();
+  apply_merge_patch(output_config, recipe.at("output_config"));
+  write_model_dir(out_dir, output_config, objective->output_tensors(),
                   {{"ptbench_pretrain", nlohmann::json{{"steps", step}, {"tokens_seen", tokens_seen},
                                                        {"eval_loss", outcome.eval_loss},
                                                        {"eval_accuracy", outcome.eval_accuracy}}.dump()}});

@@ -245,12 +245,14 @@ TEST(PretrainLoop, ResumeAfterAStopReproducesTheCurveBitForBit) {
 TEST(PretrainLoop, WrittenFolderLoadsWithTheStandardKeys) {
   nlohmann::json recipe = tiny_recipe();
   recipe["train"]["steps"] = 2;
+  recipe["output_config"] = {{"hidden_dropout_prob", 0.2}};
   const fs::path out = testing::temp_dir("pretrain-folder") / "model";
   const PretrainOutcome outcome = run_pretraining(recipe, PretrainRun{.out_dir = out, .quiet = true});
   ASSERT_TRUE(outcome.finished);
   EXPECT_GT(outcome.eval_loss, 0);
   const nlohmann::json config = read_json_file(out / "config.json");
   EXPECT_EQ(config["architectures"][0], "BertForMaskedLM");
+  EXPECT_EQ(config["hidden_dropout_prob"], 0.2);  // output_config, not the trained value
   for (const char* key : {"model_type", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
                           "intermediate_size", "max_position_embeddings", "type_vocab_size", "hidden_act", "layer_norm_eps",
                           "pad_token_id"}) {
@@ -337,6 +339,9 @@ TEST(PretrainRecipe, ErrorsNameTheKey) {
             std::string::npos);
   EXPECT_NE(error_of([] { resolve_recipe({{"arch", "t5"}, {"geometry", "bert-mini"}}, {}); }).find("model_type"), std::string::npos);
   EXPECT_NE(error_of([] { resolve_recipe({{"arch", "bert"}}, {}); }).find("geometry"), std::string::npos);
+  EXPECT_NE(error_of([] { resolve_recipe({{"geometry", "bert-mini"}, {"output_config", {{"hidden_size", 64}}}}, {}); })
+                .find("output_config key 'hidden_size'"),
+            std::string::npos);
   EXPECT_NE(error_of([] { resolve_recipe({{"geometry", "bert-mini"}, {"data", {{"seq_length", 1024}}}}, {}); })
                 .find("max_position_embeddings"),
             std::string::npos);
