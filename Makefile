@@ -16,7 +16,7 @@ PACKAGES := g++ cmake make pkg-config ccache git \
   gnuplot-nox chromium \
   slurm-wlm munge
 
-.PHONY: all setup configure build test bench clean help
+.PHONY: all setup configure build test bench clean help ci-regression ci-baseline
 
 all: build
 
@@ -26,6 +26,8 @@ help:
 	@echo "make test     setup + build + the whole test suite (ctest)"
 	@echo "make bench    micro-benchmarks of the hot paths"
 	@echo "make pretrain-mini  pretrain bert-mini and t5-mini into models/ (~45 min each on 2 cores)"
+	@echo "make ci-regression  the CI score regression: experiments/ci.json, checked against results/baselines/ci.json"
+	@echo "make ci-baseline    rewrite results/baselines/ci.json from a fresh run of experiments/ci.json"
 	@echo "make clean    remove $(BUILD_DIR)/"
 
 setup:
@@ -60,6 +62,21 @@ pretrain-mini: setup configure
 	    $(BUILD_DIR)/ptbench pretrain --recipe experiments/pretrain/$$recipe.json --out $(MODELS_DIR)/$$recipe --resume || exit 1; \
 	  fi; \
 	done
+
+# CI score regression (experiments/ci.json): every method on every task family and both backbone
+# kinds, one thread per run so the scores are bit-identical wherever it runs; always from scratch,
+# so records left by an older build are never trusted.
+CI_RESULTS ?= results/ci
+CI_BASELINE ?= results/baselines/ci.json
+ci-regression: build
+	rm -rf $(CI_RESULTS)
+	$(BUILD_DIR)/ptbench sweep experiments/ci.json --out $(CI_RESULTS) --executor local --jobs 2 --threads 2 --progress plain
+	$(BUILD_DIR)/ptbench report $(CI_RESULTS) --format md --check $(CI_BASELINE)
+
+ci-baseline: build
+	rm -rf $(CI_RESULTS)
+	$(BUILD_DIR)/ptbench sweep experiments/ci.json --out $(CI_RESULTS) --executor local --jobs 2 --threads 2 --progress plain
+	$(BUILD_DIR)/ptbench report $(CI_RESULTS) --format md --write-baseline $(CI_BASELINE) --tolerance 2
 
 clean:
 	rm -rf $(BUILD_DIR)

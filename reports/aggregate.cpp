@@ -261,6 +261,12 @@ std::optional<RunSummary> read_run_record(const fs::path& file) {
     fail(file.string(), ": status ", run.status, " but metrics has no numeric '", run.primary_metric, "' (task.primary_metric)");
   }
   run.costs = read_costs(record);
+  if (record.contains("epochs") && record["epochs"].is_array() && !record["epochs"].empty()) {
+    const json& last = record["epochs"].back();
+    if (last.is_object() && last.contains("train_loss") && last["train_loss"].is_number()) {
+      run.final_train_loss = last["train_loss"].get<double>();
+    }
+  }
   return run;
 }
 

@@ -57,6 +57,10 @@ struct RunSummary {
   std::string reported_split;     // record.selection.reported ("validation")
   nlohmann::json metrics;         // record.metrics as written (fractions or percentages)
   RunCosts costs;
+  // The training loss of the last epoch (record.epochs[-1].train_loss): a continuous fingerprint
+  // of everything the run computed, which a degenerate score (a random backbone predicting one
+  // class) does not give. nullopt when the record has no epochs.
+  std::optional<double> final_train_loss;
 
   // Whether this run has a score to aggregate (ok or degenerate with its primary metric).
   bool scored() const;

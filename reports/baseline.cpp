@@ -1,6 +1,8 @@
 #include "reports/baseline.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "common/error.h"
 
@@ -13,6 +15,18 @@ constexpr const char* kSchema = "ptbench-baseline/1";
 
 // Rounded so the file stays readable and diffs stay small; 1e-4 points is far below any tolerance.
 double rounded(double value) { return std::round(value * 1e4) / 1e4; }
+
+// Mean final training loss over the cell's scored runs; nullopt unless every one has it.
+std::optional<double> mean_final_train_loss(const Report& report, const Cell& cell) {
+  double sum = 0;
+  for (std::size_t run : cell.scored) {
+    const auto& loss = report.records.runs[run].final_train_loss;
+    if (!loss) return std::nullopt;
+    sum += *loss;
+  }
+  if (cell.scored.empty()) return std::nullopt;
+  return sum / static_cast<double>(cell.scored.size());
+}
 
 }  // namespace
 
@@ -30,13 +44,17 @@ json make_baseline(const Report& report, const BaselineOptions& options) {
                   {"tolerance", rounded(tolerance)},
                   {"n", cell.primary.n}};
     if (cell.costs.mean.trainable_parameters) entry["trainable_parameters"] = std::llround(*cell.costs.mean.trainable_parameters);
+    if (const auto loss = mean_final_train_loss(report, cell)) {
+      entry["train_loss"] = {{"expected", *loss}, {"relative_tolerance", options.loss_relative_tolerance}};
+    }
     cells.push_back(entry);
   }
   return {{"schema", kSchema},
           {"rewrite", options.rewrite_command},
           {"tolerance_rule", "points; max(" + format_fixed(options.min_tolerance, 2) + ", " +
                                  format_fixed(options.std_multiplier, 1) + " x std over seeds); a cell regresses when its "
-                                 "mean is below expected - tolerance"},
+                                 "mean is below expected - tolerance; train_loss (the last epoch's, mean over seeds) "
+                                 "fails when it moves by more than relative_tolerance either way"},
           {"cells", cells}};
 }
 
@@ -104,6 +122,25 @@ std::vector<CheckFinding> check_baseline(const Report& report, const json& basel
         std::llround(*cell.costs.mean.trainable_parameters) != entry["trainable_parameters"].get<long long>()) {
       findings.push_back({label, "trainable parameters " + std::to_string(std::llround(*cell.costs.mean.trainable_parameters)) +
                                      " != baseline " + std::to_string(entry["trainable_parameters"].get<long long>()), true});
+    }
+    if (entry.contains("train_loss")) {
+      const json& loss_entry = entry["train_loss"];
+      if (!loss_entry.is_object() || !loss_entry.contains("expected") || !loss_entry["expected"].is_number() ||
+          !loss_entry.contains("relative_tolerance") || !loss_entry["relative_tolerance"].is_number()) {
+        fail(where, ".train_loss: needs expected (number) and relative_tolerance (number)");
+      }
+      const double expected_loss = loss_entry["expected"].get<double>();
+      const double relative = loss_entry["relative_tolerance"].get<double>();
+      const auto loss = mean_final_train_loss(report, cell);
+      if (!loss) {
+        findings.push_back({label, "no final training loss in the records (record.epochs[-1].train_loss)", true});
+      } else if (std::abs(*loss - expected_loss) > relative * std::max(std::abs(expected_loss), 1e-12)) {
+        findings.push_back({label, "training loss drifted: " + format_fixed(*loss, 6) + " vs expected " +
+                                       format_fixed(expected_loss, 6) + " (relative tolerance " + format_fixed(relative, 4) +
+                                       "): the run computes something else" +
+                                       (rewrite.empty() ? std::string() : "; if that is intended, run: " + rewrite),
+                            true});
+      }
     }
   }
   for (std::size_t i = 0; i < report.cells.size(); ++i) {

@@ -220,6 +220,30 @@ TEST(ReportCheck, AWrittenBaselineHoldsForTheRecordsItCameFrom) {
   }
 }
 
+TEST(ReportCheck, TrainingLossDriftFailsInEitherDirection) {
+  const Report& report = fixture_report();
+  const nlohmann::json written = make_baseline(report, BaselineOptions{});
+  // rte / full: last-epoch losses 0.6, 0.5, 0.4 (the older seed-3 record's 0.8 is replaced).
+  ASSERT_TRUE(written["cells"][0].contains("train_loss"));
+  EXPECT_NEAR(written["cells"][0]["train_loss"]["expected"].get<double>(), 0.5, 1e-12);
+  EXPECT_DOUBLE_EQ(written["cells"][0]["train_loss"]["relative_tolerance"].get<double>(), 0.005);
+  for (std::size_t i = 1; i < written["cells"].size(); ++i) EXPECT_FALSE(written["cells"][i].contains("train_loss")) << i;
+
+  for (double planted : {0.5 * 1.01, 0.5 * 0.99}) {
+    nlohmann::json baseline = written;
+    baseline["cells"][0]["train_loss"]["expected"] = planted;
+    std::vector<std::string> messages;
+    for (const CheckFinding& finding : check_baseline(report, baseline, "drift.json"))
+      if (finding.fails) messages.push_back(finding.cell + ": " + finding.message);
+    ASSERT_EQ(messages.size(), 1u) << planted;
+    EXPECT_NE(messages[0].find("tiny-bert / rte / full"), std::string::npos) << messages[0];
+    EXPECT_NE(messages[0].find("training loss drifted: 0.500000"), std::string::npos) << messages[0];
+  }
+  nlohmann::json within = written;
+  within["cells"][0]["train_loss"]["expected"] = 0.5 * 1.004;  // inside 0.5 %
+  for (const CheckFinding& finding : check_baseline(report, within, "within.json")) EXPECT_FALSE(finding.fails) << finding.message;
+}
+
 TEST(ReportMarkdown, HasEveryTableAndFlagsRunsNeedingAttention) {
   const std::string markdown = render_markdown(fixture_report());
   for (const char* heading : {"## Results", "## Fixture paper: Table 1 (dev)", "## Claims", "## Costs", "## Runs needing attention"}) {
