@@ -16,7 +16,7 @@ PACKAGES := g++ cmake make pkg-config ccache git \
   gnuplot-nox chromium \
   slurm-wlm munge
 
-.PHONY: all setup configure build test bench clean help ci-regression ci-baseline
+.PHONY: all setup configure build test bench clean help ci-regression ci-baseline replicate-ptv2 replicate-smop
 
 all: build
 
@@ -26,6 +26,8 @@ help:
 	@echo "make test     setup + build + the whole test suite (ctest)"
 	@echo "make bench    micro-benchmarks of the hot paths"
 	@echo "make pretrain-mini  pretrain bert-mini and t5-mini into models/ (~45 min each on 2 cores)"
+	@echo "make replicate-ptv2   P-Tuning v2 replication (PROFILE=auto|paper|mini|smoke; see ci/replicate.sh)"
+	@echo "make replicate-smop   SMoP replication (same profiles)"
 	@echo "make ci-regression  the CI score regression: experiments/ci.json, checked against results/baselines/ci.json"
 	@echo "make ci-baseline    rewrite results/baselines/ci.json from a fresh run of experiments/ci.json"
 	@echo "make clean    remove $(BUILD_DIR)/"
@@ -62,6 +64,11 @@ pretrain-mini: setup configure
 	    $(BUILD_DIR)/ptbench pretrain --recipe experiments/pretrain/$$recipe.json --out $(MODELS_DIR)/$$recipe --resume || exit 1; \
 	  fi; \
 	done
+
+# The two replications (ci/replicate.sh says what each profile runs); reports in reports/out/<name>/.
+PROFILE ?= auto
+replicate-ptv2 replicate-smop: build
+	PROFILE=$(PROFILE) BUILD_DIR=$(BUILD_DIR) JOBS=$(JOBS) ci/replicate.sh $(subst replicate-,,$@)
 
 # CI score regression (experiments/ci.json): every method on every task family and both backbone
 # kinds, one thread per run so the scores are bit-identical wherever it runs; always from scratch,

@@ -51,6 +51,8 @@ int run_report(const ReportArguments& arguments) {
     write_file_atomic(out / "report.html", reports::render_html(report, charts));
     std::cout << "html: " << (out / "report.html").string() << " (" << charts.size() << " charts)\n";
   }
+  // The claims, one line each, so a replication ends with what it reproduced (also in the report).
+  for (const reports::ClaimResult& claim : report.claims) std::cout << "claim: " << claim.summary_line() << "\n";
   std::string rewrite = "ptbench report " + arguments.results_dir + " --format none --write-baseline " +
                         (arguments.write_baseline.empty() ? arguments.check : arguments.write_baseline);
   if (arguments.min_tolerance != 1.0) rewrite += " --tolerance " + std::to_string(arguments.min_tolerance);

@@ -213,6 +213,57 @@ void assign_full_ratios(std::vector<Cell>& cells) {
 
 }  // namespace
 
+namespace {
+
+BenchRun read_bench_run(const json& run, const fs::path& file) {
+  auto number = [&](const char* pointer) {
+    const auto value = number_at(run, pointer);
+    if (!value) fail(file.string(), ": bench output without a number at ", pointer, " (rerun ptbench bench)");
+    return *value;
+  };
+  BenchRun bench;
+  bench.file = file;
+  bench.backbone = folder_name(required_string(run, "/backbone", file));
+  bench.geometry = required(run, "/geometry", file);
+  bench.method = required_string(run, "/method", file);
+  bench.method_block = run.value("method_options", json::object());
+  bench.method_block["name"] = bench.method;
+  bench.variant = run.value("variant", bench.method);
+  bench.batch = static_cast<std::int64_t>(number("/batch"));
+  bench.seq = static_cast<std::int64_t>(number("/seq"));
+  bench.target_seq = static_cast<std::int64_t>(number_at(run, "/target_seq").value_or(0));
+  RunCosts& costs = bench.costs;
+  costs.total_parameters = number("/parameters/total");
+  costs.trainable_parameters = number("/parameters/trainable");
+  costs.trainable_percent = number("/parameters/trainable_percent");
+  costs.stored_bytes = number_at(run, "/parameters/stored_bytes");
+  costs.step_ms = number("/step_ms_median");
+  costs.train_examples_per_s = 1000.0 * static_cast<double>(bench.batch) / *costs.step_ms;
+  costs.peak_rss_mb = number("/peak_rss_mb");
+  costs.train_flops_per_example = number("/train_flops_per_step") / static_cast<double>(bench.batch);
+  costs.forward_flops_per_example = number("/infer_flops_per_example");
+  return bench;
+}
+
+bool is_bench_run(const json& run) {
+  return run.is_object() && run.contains("step_ms_median") && run.contains("infer_flops_per_example") && run.contains("method");
+}
+
+}  // namespace
+
+std::optional<std::vector<BenchRun>> read_bench_document(const json& document, const fs::path& file) {
+  std::vector<BenchRun> runs;
+  if (is_bench_run(document)) {
+    runs.push_back(read_bench_run(document, file));
+  } else if (document.is_object() && document.contains("runs") && document["runs"].is_array() && !document["runs"].empty() &&
+             std::all_of(document["runs"].begin(), document["runs"].end(), is_bench_run)) {
+    for (const json& run : document["runs"]) runs.push_back(read_bench_run(run, file));
+  } else {
+    return std::nullopt;
+  }
+  return runs;
+}
+
 std::optional<RunSummary> read_run_record(const fs::path& file) {
   const json record = read_json_file(file);
   if (!record.is_object() || !record.contains("run_id") || !record.contains("spec") || !record.contains("schema_version")) {
@@ -279,9 +330,16 @@ RecordSet read_run_records(const fs::path& dir) {
   }
   std::sort(files.begin(), files.end());
   RecordSet set;
+  std::size_t invocation = 0;
   for (const fs::path& file : files) {
     if (std::optional<RunSummary> run = read_run_record(file)) {
       set.runs.push_back(std::move(*run));
+    } else if (auto bench = read_bench_document(read_json_file(file), file)) {
+      for (BenchRun& b : *bench) {
+        b.invocation = invocation;
+        set.bench.push_back(std::move(b));
+      }
+      ++invocation;
     } else {
       set.ignored.push_back(file);
     }

@@ -77,9 +77,29 @@ double points_scale(const std::string& task);
 // run_id/spec/schema_version), so a results folder may hold other JSON.
 std::optional<RunSummary> read_run_record(const std::filesystem::path& file);
 
+// One method measured by `ptbench bench` (its JSON output saved in the results folder: one run,
+// or {"runs": [...], "summary": ...} for several methods measured in one invocation). Bench runs
+// have costs but no score: they answer cost claims at geometries too large to train here.
+struct BenchRun {
+  std::filesystem::path file;
+  std::size_t invocation = 0;   // runs of one bench invocation share it (measured together)
+  std::string backbone;         // geometry name or model folder name
+  nlohmann::json geometry;      // the backbone geometry block
+  std::string method;
+  nlohmann::json method_block;  // {"name": method, options…}, as a run spec's method block
+  std::string variant;          // "prompt[length=100]"; the method name for single runs
+  std::int64_t batch = 0, seq = 0, target_seq = 0;
+  RunCosts costs;               // step_ms, peak_rss_mb, FLOPs per example, parameters
+};
+
+// The bench runs of a parsed JSON document, or nullopt when it is not bench output.
+// A bench document missing a figure is an Error naming the file and key.
+std::optional<std::vector<BenchRun>> read_bench_document(const nlohmann::json& document, const std::filesystem::path& file);
+
 struct RecordSet {
   std::vector<RunSummary> runs;
-  std::vector<std::filesystem::path> ignored;  // JSON files that are not run records
+  std::vector<BenchRun> bench;                 // `ptbench bench` outputs found beside the records
+  std::vector<std::filesystem::path> ignored;  // JSON files that are neither
 };
 
 // Every `*.json` under `dir` (recursively), sorted by path. A missing folder is an Error.

@@ -1,5 +1,6 @@
 #include "reports/reference.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -7,6 +8,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "harness/config.h"
+#include "reports/report.h"
 
 namespace ptbench::reports {
 namespace fs = std::filesystem;
@@ -135,9 +137,14 @@ Reference read_reference(const fs::path& file) {
     claim.id = text_field(claim_json, "id", claim_where, true);
     claim.title = text_field(claim_json, "title", claim_where, true);
     claim.kind = text_field(claim_json, "kind", claim_where, true);
-    if (claim.kind != "score_gain" && claim.kind != "cost_reduction") {
-      fail(claim_where, ": unknown kind \"", claim.kind, "\"", suggestion_suffix(claim.kind, {"score_gain", "cost_reduction"}),
-           " (known: score_gain, cost_reduction)");
+    if (claim.kind != "score_gain" && claim.kind != "cost_reduction" && claim.kind != "parity") {
+      fail(claim_where, ": unknown kind \"", claim.kind, "\"",
+           suggestion_suffix(claim.kind, {"score_gain", "cost_reduction", "parity"}), " (known: score_gain, cost_reduction, parity)");
+    }
+    if (claim.kind == "parity") {
+      const auto threshold = optional_number(claim_json, "threshold", claim_where);
+      if (!threshold || *threshold < 0) fail(claim_where, ": a parity claim needs \"threshold\" (points, >= 0)");
+      claim.threshold = *threshold;
     }
     claim.cost = text_field(claim_json, "cost", claim_where, claim.kind == "cost_reduction");
     if (claim.kind == "cost_reduction" && std::find(kCostNames.begin(), kCostNames.end(), claim.cost) == kCostNames.end()) {
@@ -206,7 +213,58 @@ std::vector<TableComparison> compare(const Reference& reference, const std::vect
   return comparisons;
 }
 
-std::vector<ClaimResult> evaluate_claims(const Reference& reference, const std::vector<Cell>& cells) {
+namespace {
+
+std::optional<double> RunCosts::*cost_field(const std::string& cost) {
+  return cost == "step_ms"                   ? &RunCosts::step_ms
+         : cost == "peak_rss_mb"             ? &RunCosts::peak_rss_mb
+         : cost == "train_flops_per_example" ? &RunCosts::train_flops_per_example
+                                             : &RunCosts::forward_flops_per_example;
+}
+
+// 100 · (1 − method / baseline), when both have the cost.
+std::optional<double> reduction(const RunCosts& method, const RunCosts& baseline, const std::string& cost) {
+  const auto field = cost_field(cost);
+  if (!(method.*field) || !(baseline.*field) || *(baseline.*field) <= 0) return std::nullopt;
+  return 100.0 * (1.0 - *(method.*field) / *(baseline.*field));
+}
+
+bool bench_matches_scope(const json& match, const BenchRun& run) {
+  if (match.contains("backbone") && match["backbone"].get<std::string>() != run.backbone) return false;
+  if (match.contains("geometry") && !json_subset(match["geometry"], run.geometry)) return false;
+  if (match.contains("options") && !json_subset(match["options"], run.method_block)) return false;
+  return !match.contains("spec");  // bench runs have no run spec to match
+}
+
+std::string figure_text(double figure, const std::string& kind) {
+  return signed_text(figure, kind == "cost_reduction" ? " %" : "");
+}
+
+}  // namespace
+
+std::string ClaimResult::summary_line() const {
+  const std::optional<double> claimed = claim->value ? claim->value : claim->unconfirmed_value;
+  std::string line = claim->title + ": ";
+  if (claim->kind == "parity") {
+    line += ours ? "ours " + format_fixed(*ours, 0) + " of " + std::to_string(tasks) + " tasks within " +
+                       format_fixed(claim->threshold, 1) + " point(s)"
+                 : "ours —";
+  } else {
+    line += ours ? "ours " + figure_text(*ours, claim->kind) + (claim->kind == "cost_reduction" ? "" : " points") : "ours —";
+  }
+  if (claimed) {
+    line += ", paper " + format_fixed(*claimed, claim->kind == "parity" ? 0 : 1) + " " + claim->unit +
+            (claim->value ? "" : " (unconfirmed)");
+  }
+  if (!ours) return line + " — not reproduced here: " + detail;
+  bool same_way = false;
+  if (claim->kind == "parity") same_way = tasks > 0 && *ours == static_cast<double>(tasks);
+  else same_way = *ours > 0;
+  return line + (same_way ? " — reproduced in direction" : " — NOT reproduced") + " (" + detail + ")";
+}
+
+std::vector<ClaimResult> evaluate_claims(const Reference& reference, const std::vector<Cell>& cells,
+                                         const std::vector<BenchRun>& bench) {
   std::vector<ClaimResult> results;
   for (const ReferenceClaim& claim : reference.claims) {
     ClaimResult result;
@@ -226,36 +284,54 @@ std::vector<ClaimResult> evaluate_claims(const Reference& reference, const std::
     }
     std::vector<double> figures;
     std::string detail;
+    auto add = [&](const std::string& name, double figure) {
+      figures.push_back(figure);
+      if (!detail.empty()) detail += "; ";
+      detail += name + " " + figure_text(figure, claim.kind);
+    };
     for (const auto& [name, pair] : sides) {
       if (!pair.first || !pair.second) continue;
       const Cell& m = cells[*pair.first];
       const Cell& b = cells[*pair.second];
-      double figure = 0;
-      if (claim.kind == "score_gain") {
-        figure = m.primary.mean - b.primary.mean;
+      if (claim.kind == "cost_reduction") {
+        if (const auto figure = reduction(m.costs.mean, b.costs.mean, claim.cost)) add(name, *figure);
       } else {
-        const RunCosts& mc = m.costs.mean;
-        const RunCosts& bc = b.costs.mean;
-        std::optional<double> RunCosts::*field = claim.cost == "step_ms"       ? &RunCosts::step_ms
-                                                 : claim.cost == "peak_rss_mb" ? &RunCosts::peak_rss_mb
-                                                 : claim.cost == "train_flops_per_example"
-                                                     ? &RunCosts::train_flops_per_example
-                                                     : &RunCosts::forward_flops_per_example;
-        if (!(mc.*field) || !(bc.*field) || *(bc.*field) <= 0) continue;
-        figure = 100.0 * (1.0 - *(mc.*field) / *(bc.*field));
+        add(name, m.primary.mean - b.primary.mean);
       }
-      figures.push_back(figure);
-      if (!detail.empty()) detail += "; ";
-      detail += name + " " + signed_text(figure, claim.kind == "score_gain" ? "" : " %");
     }
+    if (claim.kind == "cost_reduction") {
+      // Bench measurements: both sides from one invocation, so they share the machine's state.
+      std::map<std::size_t, std::pair<const BenchRun*, const BenchRun*>> invocations;
+      for (const BenchRun& run : bench) {
+        if (!bench_matches_scope(claim.match, run)) continue;
+        auto& [method, baseline] = invocations[run.invocation];
+        if (!method && json_subset(claim.method, run.method_block)) method = &run;
+        if (!baseline && json_subset(claim.baseline, run.method_block)) baseline = &run;
+      }
+      for (const auto& [invocation, pair] : invocations) {
+        if (!pair.first || !pair.second) continue;
+        const auto figure = reduction(pair.first->costs, pair.second->costs, claim.cost);
+        if (!figure) continue;
+        add("bench " + pair.first->backbone + " batch " + std::to_string(pair.first->batch) + " seq " +
+                std::to_string(pair.first->seq) + " (" + pair.first->variant + " vs " + pair.second->variant + ")",
+            *figure);
+      }
+    }
+    result.tasks = figures.size();
     if (figures.empty()) {
       result.detail = "no backbone/task with both a " + claim.method["name"].get<std::string>() + " and a " +
-                      claim.baseline["name"].get<std::string>() + " cell that match";
+                      claim.baseline["name"].get<std::string>() + (claim.kind == "cost_reduction" ? " cell or bench run" : " cell") +
+                      " that match";
     } else if (claim.kind == "score_gain") {
       double sum = 0;
       for (double f : figures) sum += f;
       result.ours = sum / static_cast<double>(figures.size());
       result.detail = "mean over " + std::to_string(figures.size()) + ": " + detail;
+    } else if (claim.kind == "parity") {
+      const auto at_parity = std::count_if(figures.begin(), figures.end(), [&](double f) { return f >= -claim.threshold; });
+      result.ours = static_cast<double>(at_parity);
+      result.detail = std::to_string(at_parity) + " of " + std::to_string(figures.size()) + " at least baseline − " +
+                      format_fixed(claim.threshold, 1) + ": " + detail;
     } else {
       result.ours = *std::max_element(figures.begin(), figures.end());
       result.detail = "largest of " + std::to_string(figures.size()) + ": " + detail;

@@ -43,7 +43,11 @@ struct ReferenceTable {
 struct ReferenceClaim {
   std::string id, title, source, note;
   std::string kind;   // "score_gain": mean over tasks of (method − baseline) primary score, in points;
-                      // "cost_reduction": largest over tasks of 100·(1 − method cost / baseline cost), in %
+                      // "cost_reduction": largest over tasks (and bench measurements) of
+                      //   100·(1 − method cost / baseline cost), in %;
+                      // "parity": on how many tasks the method scores at least baseline − threshold
+                      //   ("P-Tuning v2 is comparable to fine-tuning"), as "k of n"
+  double threshold = 1.0;  // parity: points
   std::string cost;   // cost_reduction: step_ms | peak_rss_mb | train_flops_per_example | forward_flops_per_example
   std::optional<double> value;
   std::optional<double> unconfirmed_value;  // as for ReferenceCell
@@ -86,10 +90,16 @@ std::vector<TableComparison> compare(const Reference& reference, const std::vect
 struct ClaimResult {
   const Reference* reference = nullptr;
   const ReferenceClaim* claim = nullptr;
-  std::optional<double> ours;
-  std::string detail;  // per-task figures behind `ours`, or why there is none
+  std::optional<double> ours;  // parity: k (the tasks at parity)
+  std::size_t tasks = 0;       // how many backbone/task pairs (or bench measurements) entered `ours`
+  std::string detail;          // per-task figures behind `ours`, or why there is none
+  // One line for a terminal: the claim, the source's figure and ours, and whether ours points the
+  // same way (a gain is a gain, a reduction a reduction, parity on every task).
+  std::string summary_line() const;
 };
 
-std::vector<ClaimResult> evaluate_claims(const Reference& reference, const std::vector<Cell>& cells);
+// Cost claims are also recomputed from `ptbench bench` runs (one invocation measures both sides).
+std::vector<ClaimResult> evaluate_claims(const Reference& reference, const std::vector<Cell>& cells,
+                                         const std::vector<BenchRun>& bench = {});
 
 }  // namespace ptbench::reports

@@ -16,7 +16,7 @@ Report build_report(const fs::path& results_dir, const std::vector<fs::path>& re
   // Only now that `references` is complete do pointers into it stay valid.
   for (const Reference& reference : report.references) {
     for (TableComparison& comparison : compare(reference, report.cells)) report.comparisons.push_back(std::move(comparison));
-    for (ClaimResult& claim : evaluate_claims(reference, report.cells)) report.claims.push_back(std::move(claim));
+    for (ClaimResult& claim : evaluate_claims(reference, report.cells, report.records.bench)) report.claims.push_back(std::move(claim));
   }
   return report;
 }
@@ -171,6 +171,33 @@ TextTable costs_table(const Report& report) {
   return table;
 }
 
+TextTable bench_table(const Report& report) {
+  TextTable table;
+  table.id = "bench";
+  table.title = "Cost measurements (ptbench bench)";
+  table.caption = "Training steps and inference batches timed by `ptbench bench` on random weights, for geometries too "
+                  "large to train here. Ratios are to the first method of the same invocation (measured in one run, "
+                  "each method in its own process); peak memory is the process's peak RSS, FLOPs counted at run time.";
+  table.header = {"file", "backbone", "batch × seq", "method", "trainable %", "step ms", "×first", "peak MB", "×first",
+                  "fwd GFLOP/ex", "×first"};
+  const BenchRun* first = nullptr;
+  for (const BenchRun& run : report.records.bench) {
+    if (!first || first->invocation != run.invocation) first = &run;
+    auto ratio = [&](std::optional<double> RunCosts::*field) {
+      const auto& mine = run.costs.*field;
+      const auto& theirs = first->costs.*field;
+      return mine && theirs && *theirs > 0 ? format_fixed(*mine / *theirs, 3) : std::string("—");
+    };
+    table.rows.push_back({fs::relative(run.file, report.results_dir).string(), run.backbone,
+                          std::to_string(run.batch) + " × " + std::to_string(run.seq), run.variant,
+                          format_fixed(or_nan(run.costs.trainable_percent), 3), format_fixed(or_nan(run.costs.step_ms), 1),
+                          ratio(&RunCosts::step_ms), format_fixed(or_nan(run.costs.peak_rss_mb), 0), ratio(&RunCosts::peak_rss_mb),
+                          format_fixed(or_nan(run.costs.forward_flops_per_example) / 1e9, 3),
+                          ratio(&RunCosts::forward_flops_per_example)});
+  }
+  return table;
+}
+
 TextTable attention_table(const Report& report) {
   TextTable table;
   table.id = "attention";
@@ -203,6 +230,9 @@ std::vector<std::string> summary_lines(const Report& report) {
   lines.push_back(std::to_string(report.records.runs.size()) + " run records from " + report.results_dir.string() + " in " +
                   std::to_string(report.cells.size()) + " cells: " + std::to_string(ok) + " ok, " + std::to_string(degenerate) +
                   " degenerate, " + std::to_string(diverged) + " diverged, " + std::to_string(failed) + " failed.");
+  if (!report.records.bench.empty()) {
+    lines.push_back(std::to_string(report.records.bench.size()) + " methods measured by ptbench bench (cost only, no score).");
+  }
   if (!report.records.ignored.empty()) {
     lines.push_back(std::to_string(report.records.ignored.size()) + " other JSON files are not run records and were ignored.");
   }
@@ -221,6 +251,7 @@ std::vector<TextTable> report_tables(const Report& report) {
   for (std::size_t i = 0; i < report.comparisons.size(); ++i) tables.push_back(comparison_table(report, report.comparisons[i], i));
   tables.push_back(claims_table(report));
   tables.push_back(costs_table(report));
+  tables.push_back(bench_table(report));
   tables.push_back(attention_table(report));
   std::vector<TextTable> kept;
   for (TextTable& table : tables)

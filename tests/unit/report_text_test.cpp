@@ -244,6 +244,69 @@ TEST(ReportCheck, TrainingLossDriftFailsInEitherDirection) {
   for (const CheckFinding& finding : check_baseline(report, within, "within.json")) EXPECT_FALSE(finding.fails) << finding.message;
 }
 
+TEST(ReportBench, BenchOutputAnswersCostClaimsAtLargeGeometries) {
+  const fs::path dir = fixtures_dir() / "records" / "bench";
+  const Report report = build_report(dir, {dir / "reference.json"});
+  EXPECT_TRUE(report.records.runs.empty());
+  ASSERT_EQ(report.records.bench.size(), 2u);
+  const BenchRun& smop = report.records.bench[1];
+  EXPECT_EQ(smop.backbone, "t5-large");
+  EXPECT_EQ(smop.method_block["num_prompts"], 4);
+  EXPECT_EQ(smop.method_block["name"], "smop");
+  EXPECT_DOUBLE_EQ(*smop.costs.train_flops_per_example, 7.5e9);  // 60 GFLOP per step of 8
+  EXPECT_DOUBLE_EQ(*smop.costs.forward_flops_per_example, 3e9);
+  EXPECT_EQ(report.records.bench[0].invocation, smop.invocation);
+
+  ASSERT_EQ(report.claims.size(), 4u);
+  const double by_hand[] = {25.0, 20.0, 25.0};  // 1 − 150/200, 1 − 800/1000, 1 − 3/4
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(report.claims[i].ours.has_value()) << report.claims[i].detail;
+    EXPECT_NEAR(*report.claims[i].ours, by_hand[i], 1e-9) << report.claims[i].claim->id;
+    EXPECT_EQ(report.claims[i].tasks, 1u);
+    EXPECT_NE(report.claims[i].summary_line().find("reproduced in direction"), std::string::npos)
+        << report.claims[i].summary_line();
+  }
+  EXPECT_NE(report.claims[0].summary_line().find("ours +25.00 %, paper 14.6 %"), std::string::npos)
+      << report.claims[0].summary_line();
+  EXPECT_FALSE(report.claims[3].ours.has_value());  // T5-base: nothing measured
+  EXPECT_NE(report.claims[3].summary_line().find("not reproduced here"), std::string::npos);
+
+  bool has_bench_table = false;
+  for (const TextTable& table : report_tables(report)) {
+    if (table.id != "bench") continue;
+    has_bench_table = true;
+    ASSERT_EQ(table.rows.size(), 2u);
+    EXPECT_EQ(table.rows[1][6], "0.750");  // step ×first
+    EXPECT_EQ(table.rows[1][8], "0.800");  // peak ×first
+  }
+  EXPECT_TRUE(has_bench_table);
+}
+
+TEST(ReportClaims, ParityCountsTasksWithinTheThreshold) {
+  // basic/: rte full 72, best prefix cell 62 (length 4): −10 points on the one task both ran.
+  const fs::path dir = temp_dir("parity");
+  nlohmann::json reference = {
+      {"schema", "ptbench-reference/1"}, {"title", "parity"}, {"tables", nlohmann::json::array()},
+      {"claims",
+       {{{"id", "tight"}, {"kind", "parity"}, {"threshold", 1.0}, {"title", "within 1"}, {"value", nullptr}, {"unit", "tasks"},
+         {"method", {{"name", "prefix"}}}, {"baseline", {{"name", "full"}}}},
+        {{"id", "loose"}, {"kind", "parity"}, {"threshold", 10.0}, {"title", "within 10"}, {"value", nullptr}, {"unit", "tasks"},
+         {"method", {{"name", "prefix"}}}, {"baseline", {{"name", "full"}}}}}}};
+  write_json_atomic(dir / "parity.json", reference);
+  const Report report = build_report(records(), {dir / "parity.json"});
+  ASSERT_EQ(report.claims.size(), 2u);
+  ASSERT_TRUE(report.claims[0].ours && report.claims[1].ours);
+  EXPECT_EQ(*report.claims[0].ours, 0.0);
+  EXPECT_EQ(*report.claims[1].ours, 1.0);
+  EXPECT_EQ(report.claims[1].tasks, 1u);
+  EXPECT_NE(report.claims[0].summary_line().find("ours 0 of 1 tasks within 1.0 point(s)"), std::string::npos)
+      << report.claims[0].summary_line();
+  EXPECT_NE(report.claims[0].summary_line().find("NOT reproduced"), std::string::npos);
+  reference["claims"][0].erase("threshold");
+  write_json_atomic(dir / "bad.json", reference);
+  EXPECT_THROW(read_reference(dir / "bad.json"), Error);
+}
+
 TEST(ReportMarkdown, HasEveryTableAndFlagsRunsNeedingAttention) {
   const std::string markdown = render_markdown(fixture_report());
   for (const char* heading : {"## Results", "## Fixture paper: Table 1 (dev)", "## Claims", "## Costs", "## Runs needing attention"}) {
