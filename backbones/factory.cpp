@@ -33,7 +33,10 @@ struct NamedT5Geometry {
 
 // T5 (Raffel et al. 2020, Table 14 sizes) and T5 v1.1 (gated-GELU FFN, untied head; the
 // google/t5-v1_1-* configs), all with d_kv 64 and the 32128-entry vocabulary of the HF configs.
+// t5-mini is the shape experiments/pretrain/t5-mini.json pretrains (4+4 layers, d_model 256),
+// so its random initialisation is the baseline the pretrained model is compared with.
 constexpr NamedT5Geometry kT5Geometries[] = {
+    {"t5-mini", 4, 256, 4, 1024, false},
     {"t5-small", 6, 512, 8, 2048, false},          {"t5-base", 12, 768, 12, 3072, false},
     {"t5-large", 24, 1024, 16, 4096, false},       {"t5-v1_1-small", 8, 512, 6, 1024, true},
     {"t5-v1_1-base", 12, 768, 12, 2048, true},     {"t5-v1_1-large", 24, 1024, 16, 2816, true},

@@ -109,7 +109,7 @@ CliCommand add_pretrain_command(CLI::App& app) {
   command->add_option("--steps", arguments->steps, "optimizer steps (train.steps)");
   command->add_option("--batch", arguments->batch, "sequences per optimizer step (train.batch_size)");
   command->add_option("--seq", arguments->seq, "sequence length (data.seq_length)");
-  command->add_option("--threads", arguments->threads, "intra-op threads (0 = all cores)");
+  command->add_option("--threads", arguments->threads, "intra-op threads (0 = LibTorch's default: its count of physical cores, 1 on some VMs, while OpenBLAS still runs its own threads in matrix products; records say how many ran)");
   command->add_option("--seed", arguments->seed, "random seed (train.seed)");
   command->add_option("--set", arguments->sets, "override any recipe key: --set train.lr=1e-3 --set data.sources='[\"wikipedia\"]'")
       ->take_all();

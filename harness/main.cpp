@@ -42,7 +42,7 @@ struct SpecArguments {
     app.add_option("--max-train-examples", max_train, "keep only the first N training examples");
     app.add_option("--max-eval-examples", max_eval, "keep only the first N evaluation examples");
     app.add_option("--seed", seed, "random seed");
-    app.add_option("--threads", threads, "intra-op threads (0 = all cores)");
+    app.add_option("--threads", threads, "intra-op threads (0 = LibTorch's default: its count of physical cores, 1 on some VMs, while OpenBLAS still runs its own threads in matrix products; records say how many ran)");
     app.add_option("--data-dir", data_dir, "data root (default: $PTBENCH_DATA, else ../shared/data)");
     app.add_option("--models-dir", models_dir, "models root for named backbones (default: $PTBENCH_MODELS, else ./models)");
   }
@@ -257,7 +257,7 @@ int run(int argc, char** argv) {
   bench->add_option("--target-seq", bench_options.target_seq, "decoder target length (encoder-decoder backbones)");
   bench->add_option("--steps", bench_options.steps, "timed training steps");
   bench->add_option("--warmup", bench_options.warmup_steps, "untimed warm-up steps");
-  bench->add_option("--threads", bench_options.threads, "intra-op threads (0 = all cores)");
+  bench->add_option("--threads", bench_options.threads, "intra-op threads (0 = LibTorch's default: its count of physical cores, 1 on some VMs, while OpenBLAS still runs its own threads in matrix products; records say how many ran)");
   bench->add_option("--gemm", bench_options.gemm_size, "n of the n^3 fp32 GEMM measured (0 skips)");
 
   CLI::App* info = app.add_subcommand("info", "registered backbones, methods, tasks and the environment");
