@@ -1,7 +1,10 @@
 #include "tests/test_support.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <vector>
@@ -42,6 +45,21 @@ fs::path temp_dir(const std::string& name) {
   fs::create_directories(dir);
   temp_dirs().push_back(dir);
   return dir;
+}
+
+CommandResult run_shell(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer{};
+  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) result.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+CommandResult run_ptbench(const std::string& arguments) {
+  return run_shell("'" + ptbench_binary().string() + "' " + arguments);
 }
 
 }  // namespace ptbench::testing

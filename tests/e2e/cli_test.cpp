@@ -20,23 +20,8 @@ namespace fs = std::filesystem;
 using testing::golden_dir;
 using testing::ptbench_binary;
 using testing::temp_dir;
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run_ptbench(const std::string& arguments) {
-  const std::string command = "'" + ptbench_binary().string() + "' " + arguments + " 2>&1";
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) result.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using testing::run_ptbench;
+using testing::CommandResult;
 
 std::string seqcls() { return (golden_dir() / "models" / "bert_seqcls").string(); }
 

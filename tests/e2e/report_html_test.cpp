@@ -25,22 +25,8 @@ namespace fs = std::filesystem;
 using testing::fixtures_dir;
 using testing::ptbench_binary;
 using testing::temp_dir;
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) result.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using testing::run_shell;
+using testing::CommandResult;
 
 std::string quote(const fs::path& path) { return "'" + path.string() + "'"; }
 
@@ -49,7 +35,7 @@ std::string report_command(const std::string& arguments) {
   return quote(ptbench_binary()) + " report " + quote(records / "basic") + " " + arguments;
 }
 
-bool have_program(const std::string& name) { return run("command -v " + name).exit_code == 0; }
+bool have_program(const std::string& name) { return run_shell("command -v " + name).exit_code == 0; }
 
 // Every <svg>…</svg> element of the page, in order.
 std::vector<std::string> svg_elements(const std::string& html) {
@@ -67,7 +53,7 @@ std::vector<std::string> svg_elements(const std::string& html) {
 TEST(ReportCliHtml, OneSelfContainedPageWhoseChartsRenderInChromium) {
   if (!have_program("gnuplot")) GTEST_SKIP() << "gnuplot not installed (Debian package gnuplot-nox): no charts to test";
   const fs::path out = temp_dir("report-html");
-  const CommandResult made = run(report_command("--reference " + quote(fixtures_dir() / "records" / "reference.json") +
+  const CommandResult made = run_shell(report_command("--reference " + quote(fixtures_dir() / "records" / "reference.json") +
                                                 " --format md,html --out " + quote(out)));
   ASSERT_EQ(made.exit_code, 0) << made.output;
   ASSERT_TRUE(fs::exists(out / "report.md"));
@@ -116,7 +102,7 @@ window.addEventListener('load', function () {
 </script>)";
   probe_page.insert(probe_page.rfind("</body>"), probe);
   write_file_atomic(out / "probe.html", probe_page);
-  const CommandResult dumped = run("timeout 120 chromium --headless --disable-gpu --no-sandbox --no-first-run "
+  const CommandResult dumped = run_shell("timeout 120 chromium --headless --disable-gpu --no-sandbox --no-first-run "
                                    "--user-data-dir=" + quote(out / "chromium-profile") +
                                    " --virtual-time-budget=5000 --dump-dom " + quote("file://" + (out / "probe.html").string()));
   ASSERT_EQ(dumped.exit_code, 0) << dumped.output.substr(0, 2000);
@@ -137,11 +123,11 @@ window.addEventListener('load', function () {
 
 TEST(ReportCliCheck, PlantedRegressionFailsNamingTheCell) {
   const fs::path records = fixtures_dir() / "records";
-  const CommandResult passed = run(report_command("--format none --check " + quote(records / "baseline.json")));
+  const CommandResult passed = run_shell(report_command("--format none --check " + quote(records / "baseline.json")));
   EXPECT_EQ(passed.exit_code, 0) << passed.output;
   EXPECT_NE(passed.output.find("all 3 baseline cells within tolerance"), std::string::npos) << passed.output;
 
-  const CommandResult failed = run(report_command("--format none --check " + quote(records / "baseline_regression.json")));
+  const CommandResult failed = run_shell(report_command("--format none --check " + quote(records / "baseline_regression.json")));
   EXPECT_EQ(failed.exit_code, 1) << failed.output;
   EXPECT_NE(failed.output.find("FAIL tiny-bert / rte / full"), std::string::npos) << failed.output;
   EXPECT_NE(failed.output.find("regression: accuracy 72.0000 < expected 80.0000 - tolerance 1.0000"), std::string::npos)
@@ -151,17 +137,17 @@ TEST(ReportCliCheck, PlantedRegressionFailsNamingTheCell) {
 
 TEST(ReportCliCheck, WriteBaselineThenCheckPasses) {
   const fs::path out = temp_dir("report-baseline");
-  const CommandResult written = run(report_command("--format none --write-baseline " + quote(out / "ci.json")));
+  const CommandResult written = run_shell(report_command("--format none --write-baseline " + quote(out / "ci.json")));
   ASSERT_EQ(written.exit_code, 0) << written.output;
   const nlohmann::json baseline = read_json_file(out / "ci.json");
   EXPECT_EQ(baseline["cells"].size(), 4u);
-  const CommandResult checked = run(report_command("--format none --check " + quote(out / "ci.json")));
+  const CommandResult checked = run_shell(report_command("--format none --check " + quote(out / "ci.json")));
   EXPECT_EQ(checked.exit_code, 0) << checked.output;
 }
 
 TEST(ReportCliHtml, MissingGnuplotNamesTheDebianPackage) {
   const fs::path out = temp_dir("report-nognuplot");
-  const CommandResult result = run("env PATH=/nonexistent " + report_command("--format html --out " + quote(out)));
+  const CommandResult result = run_shell("env PATH=/nonexistent " + report_command("--format html --out " + quote(out)));
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("gnuplot-nox"), std::string::npos) << result.output;
   EXPECT_FALSE(fs::exists(out / "report.html"));
